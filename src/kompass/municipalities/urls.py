@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kompass.municipalities import views
+
+app_name = "municipalities"
+
+urlpatterns = [
+    path("", views.municipality_list, name="municipality-list"),
+]
