@@ -57,7 +57,10 @@ bench: install  ## Benchmarks (SCALE=nrw|de); figures go to bench/latest.json
 
 messages: install  ## Re-extract and compile the German message catalogue (needs GNU gettext)
 	cd src/kompass && ../../$(MANAGE) makemessages --locale de --no-obsolete --add-location file \
-		--ignore 'tests/*'
+		--ignore 'tests/*' --ignore 'static/*'
+	# Our source strings are German; fill new entries with their msgid so the catalogue is complete.
+	msgen --no-wrap --sort-output -o src/kompass/locale/de/LC_MESSAGES/django.po \
+		src/kompass/locale/de/LC_MESSAGES/django.po
 	cd src/kompass && ../../$(MANAGE) compilemessages --locale de
 
 clean:  ## Remove installed packages and the development database

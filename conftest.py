@@ -29,6 +29,12 @@ def _chromium_missing_reason() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that count on it being used check settings.py directly."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def browser():
     reason = _chromium_missing_reason()

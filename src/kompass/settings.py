@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "kompass.accounts",
     "kompass.catalogue",
     "kompass.municipalities",
+    "kompass.relevance",
+    "kompass.implementation",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +143,14 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
+AUTHENTICATION_BACKENDS = ["kompass.accounts.backends.UsernameOrEmailBackend"]
+# Brute-force protection: after this many failed sign-ins in a row the account is locked for a
+# while (kompass.accounts.backends).
+KOMPASS_LOGIN_MAX_FAILURES = int(os.environ.get("KOMPASS_LOGIN_MAX_FAILURES", "10"))
+KOMPASS_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("KOMPASS_LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# Invitation links and password-reset links expire.
+KOMPASS_INVITATION_DAYS = int(os.environ.get("KOMPASS_INVITATION_DAYS", "7"))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(24 * 60 * 60)))
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -8,5 +8,7 @@ urlpatterns = [
     path("konto/", include("kompass.accounts.urls")),
     path("katalog/", include("kompass.catalogue.urls")),
     path("kommunen/", include("kompass.municipalities.urls")),
+    path("relevanz/", include("kompass.relevance.urls")),
+    path("umsetzung/", include("kompass.implementation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,6 @@
 """The OZG catalogue: Themenfeld → Lebenslage → OZG-Leistung → LeiKa-Leistung, plus the code lists.
 
-Catalogue rows are reference data, updated by importing a release (see services.import_catalogue).
+Catalogue rows are reference data, updated by importing a release (see services.catalogue_import).
 They are never deleted: an entry that a release no longer contains is *retired* (retired_in set),
 so that everything Kommunen attached to it stays intact.
 """
@@ -30,6 +30,9 @@ class CatalogueRelease(models.Model):
     added_count = models.PositiveIntegerField(_("neu"), default=0)
     changed_count = models.PositiveIntegerField(_("geändert"), default=0)
     retired_count = models.PositiveIntegerField(_("entfallen"), default=0)
+    restored_count = models.PositiveIntegerField(_("wieder aufgenommen"), default=0)
+    # Oddities in the files that did not stop the import (German text, one per entry).
+    warnings = models.JSONField(_("Hinweise"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("Katalogstand")
@@ -41,16 +44,19 @@ class CatalogueRelease(models.Model):
 
 
 class CatalogueChange(models.Model):
-    """One line of a release's change report: an entry added, changed (field before → after) or retired."""
+    """One line of a release's change report: an entry added, changed (field before → after),
+    retired, or restored (a retired key that a later release contains again)."""
 
     release = models.ForeignKey(
         CatalogueRelease, on_delete=models.CASCADE, related_name="changes", verbose_name=_("Stand")
     )
     entity = models.CharField(_("Ebene"), max_length=20, choices=CatalogueEntity.choices)
-    key = models.CharField(_("Schlüssel"), max_length=64)
+    # Lebenslagen are keyed by their name, so this is as long as LifeSituation.name.
+    key = models.CharField(_("Schlüssel"), max_length=200)
     name = models.CharField(_("Bezeichnung"), max_length=500)
     kind = models.CharField(_("Art"), max_length=10, choices=ChangeKind.choices)
-    # {"field": ["before", "after"], …}; empty for added/retired entries.
+    # {"field": ["before", "after"], …} with model field names and display values (names, not
+    # pks); empty for added/retired entries, set for changed and restored ones.
     fields = models.JSONField(_("Felder"), default=dict, blank=True)
 
     class Meta:

@@ -7,3 +7,17 @@ class MunicipalityLevel(models.TextChoices):
 
     DISTRICT = "district", _("Kreis")
     MUNICIPALITY = "municipality", _("Gemeinde")
+
+
+class AssociationKind(models.TextChoices):
+    """GV100AD Textkennzeichen of a Gemeindeverband (Satzart 50)."""
+
+    NONE = "50", _("verbandsfreie Gemeinde")
+    AMT = "51", _("Amt")
+    SAMTGEMEINDE = "52", _("Samtgemeinde")
+    VERBANDSGEMEINDE = "53", _("Verbandsgemeinde")
+    VERWALTUNGSGEMEINSCHAFT = "54", _("Verwaltungsgemeinschaft")
+    KIRCHSPIELSLANDGEMEINDE = "55", _("Kirchspielslandgemeinde")
+    VERWALTUNGSVERBAND = "56", _("Verwaltungsverband")
+    VG_TRAEGERMODELL = "57", _("Verwaltungsgemeinschaft (Trägermodell)")
+    ERFUELLENDE_GEMEINDE = "58", _("Erfüllende Gemeinde")

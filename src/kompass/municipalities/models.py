@@ -7,7 +7,7 @@ Kreise execute many services themselves. Kommunaltypen are data per Land (NRW: �
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kompass.municipalities.choices import MunicipalityLevel
+from kompass.municipalities.choices import AssociationKind, MunicipalityLevel
 
 
 class Land(models.Model):
@@ -114,9 +114,14 @@ class Municipality(models.Model):
     textkennzeichen = models.CharField(_("Textkennzeichen"), max_length=2, blank=True)
     association_code = models.CharField(_("Gemeindeverband"), max_length=9, blank=True)
     association_name = models.CharField(_("Name des Gemeindeverbands"), max_length=200, blank=True)
+    association_kind = models.CharField(
+        _("Art des Gemeindeverbands"), max_length=2, choices=AssociationKind.choices, blank=True
+    )
     population = models.PositiveIntegerField(_("Einwohner"), null=True, blank=True)
     area_ha = models.PositiveIntegerField(_("Fläche (ha)"), null=True, blank=True)
+    # GV100AD: the PLZ of the administrative seat when the Gemeinde has several.
     postal_code = models.CharField(_("Postleitzahl"), max_length=5, blank=True)
+    has_several_postal_codes = models.BooleanField(_("mehrere Postleitzahlen"), default=False)
     territorial_status = models.DateField(_("Gebietsstand"), null=True, blank=True)
     # Set when a re-import no longer contains the ARS (e.g. after a merger); never deleted.
     dissolved_on = models.DateField(_("aufgelöst zum"), null=True, blank=True)

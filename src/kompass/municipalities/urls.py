@@ -6,4 +6,5 @@ app_name = "municipalities"
 
 urlpatterns = [
     path("", views.municipality_list, name="municipality-list"),
+    path("<str:ars>/", views.municipality_detail, name="municipality-detail"),
 ]

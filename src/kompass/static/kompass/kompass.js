@@ -9,6 +9,16 @@
     var summary = target.querySelector("[data-announce]");
     var live = document.getElementById("kompass-live-region");
     if (summary && live) { live.textContent = summary.textContent.trim(); }
+    // A swap that removed the focused element (e.g. a pagination link) would drop keyboard users
+    // back to the top of the page: continue from the new results' heading instead.
+    var active = document.activeElement;
+    if (!active || active === document.body || !document.body.contains(active)) {
+      var heading = target.querySelector("h1, h2, h3, [data-focus-after-swap]");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+    }
   });
   // Filter forms marked data-autosubmit submit on change of a select or checkbox when JS is on;
   // their submit button stays for everyone else.

@@ -1,0 +1,77 @@
+"""Writes to the catalogue: importing a release and loading the code lists."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from kompass.catalogue.importing.reader import (
+    Problems,
+    default_directory,
+    parse_code_lists,
+    parse_release,
+)
+from kompass.catalogue.importing.writer import apply_code_lists, apply_release
+from kompass.catalogue.models import CatalogueRelease, Service
+
+
+def catalogue_import(
+    *, directory: Path | None = None, label: str | None = None, actor=None
+) -> CatalogueRelease:
+    """Import a catalogue release from the CSV files in ``directory``; return its record.
+
+    Every file is validated completely first; any error raises
+    ``kompass.catalogue.importing.CatalogueImportError`` listing all problems with line numbers,
+    and nothing is written. Then, in one transaction, the code lists (LeiKa-Typen,
+    Reifegradmodelle) are upserted and every level is updated by key: new entries are added,
+    changed ones updated, missing ones retired (never deleted), reappearing ones restored.
+
+    Every run records a CatalogueRelease, also when nothing changed (then with 0 changes and no
+    CatalogueChange rows, and no catalogue row is written): the release list doubles as the log
+    of when the catalogue was last compared with its source.
+    """
+    directory = Path(directory) if directory is not None else default_directory()
+    parsed = parse_release(directory)
+    if not label:
+        label = _("Katalogimport vom %(date)s") % {
+            "date": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")
+        }
+    imported_by = actor if actor is not None and actor.is_authenticated else None
+    with transaction.atomic():
+        release = CatalogueRelease.objects.create(
+            label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
+        )
+        return apply_release(parsed, release=release)
+
+
+def catalogue_code_lists_load(*, directory: Path | None = None) -> None:
+    """Load only the code lists (LeiKa-Typen, Reifegradmodelle); idempotent.
+
+    catalogue_import does this too; this is for setups that need the code lists without a
+    catalogue (e.g. tests of other apps).
+    """
+    problems = Problems()
+    code_lists = parse_code_lists(
+        Path(directory) if directory is not None else default_directory(), problems
+    )
+    problems.raise_if_any()
+    with transaction.atomic():
+        apply_code_lists(code_lists)
+
+
+def catalogue_is_loaded() -> bool:
+    """True once a release with at least one LeiKa-Leistung has been imported."""
+    return CatalogueRelease.objects.exists() and Service.objects.exists()
+
+
+def _source_of(directory: Path) -> str:
+    """Where the files came from, relative to the repository when they are in it (the release
+    list is public, and the server's directory layout is nobody's business)."""
+    resolved = directory.resolve()
+    try:
+        return str(resolved.relative_to(Path(settings.BASE_DIR).resolve()))
+    except ValueError:
+        return str(resolved)

@@ -1,0 +1,82 @@
+"""Writes to the Kommunen reference data: loading the Destatis Gemeindeverzeichnis.
+
+Two ways in, one result: the official GV100AD raw file (`import_gemeindeverzeichnis FILE`) or the
+derived CSVs shipped in ``data/gemeindeverzeichnis`` (`import_gemeindeverzeichnis --csv DIR`, used by
+`make run`). Both read into the same typed records (:mod:`kompass.municipalities.gv100ad`) and are
+written by :func:`kompass.municipalities.importing.gemeindeverzeichnis_load`, so the database ends up
+identical. Reading happens before the transaction starts; bad input raises
+:class:`GemeindeverzeichnisError` and nothing is written.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kompass.municipalities.choices import MunicipalityLevel
+from kompass.municipalities.gv100ad import (
+    GemeindeverzeichnisError,
+    gv100ad_records_from_csv,
+    parse_gv100ad,
+)
+from kompass.municipalities.importing import (
+    ImportResult,
+    gemeindeverzeichnis_load,
+    nrw_classification_load,
+)
+from kompass.municipalities.models import Municipality
+
+__all__ = [
+    "GemeindeverzeichnisError",
+    "ImportResult",
+    "gemeindeverzeichnis_import",
+    "gemeindeverzeichnis_import_csv",
+    "gemeindeverzeichnis_is_loaded",
+]
+
+CSV_PATTERN = "gemeinden_de_gv100ad_*.csv"
+
+
+def _default_classification_dir() -> Path:
+    return settings.KOMPASS_DATA_DIR / "gemeindeverzeichnis"
+
+
+def gemeindeverzeichnis_import(
+    *, path: Path, classification_dir: Path | None = None
+) -> ImportResult:
+    """Import a Destatis GV100AD raw file (UTF-8 or ISO-8859-1) and update all Kommunen by ARS.
+
+    The NRW classification (§ 4 GO NRW list, special cases) is read from ``classification_dir``,
+    by default ``KOMPASS_DATA_DIR/gemeindeverzeichnis``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GemeindeverzeichnisError([_("Die Datei %(path)s gibt es nicht.") % {"path": path}])
+    directory = parse_gv100ad(path)
+    classification = nrw_classification_load(classification_dir or _default_classification_dir())
+    with transaction.atomic():
+        return gemeindeverzeichnis_load(directory, classification)
+
+
+def gemeindeverzeichnis_import_csv(*, directory: Path) -> ImportResult:
+    """Import the derived CSVs in ``directory`` (newest ``gemeinden_de_gv100ad_*.csv`` and the NRW
+    classification files next to it); same result as importing the raw file they came from."""
+    directory = Path(directory)
+    matches = sorted(directory.glob(CSV_PATTERN))
+    if not matches:
+        raise GemeindeverzeichnisError(
+            [
+                _("In %(directory)s gibt es keine Datei %(pattern)s.")
+                % {"directory": directory, "pattern": CSV_PATTERN}
+            ]
+        )
+    records = gv100ad_records_from_csv(matches[-1])
+    classification = nrw_classification_load(directory)
+    with transaction.atomic():
+        return gemeindeverzeichnis_load(records, classification)
+
+
+def gemeindeverzeichnis_is_loaded() -> bool:
+    """Whether any Gemeinde has been imported (the demo loader skips the import then)."""
+    return Municipality.objects.filter(level=MunicipalityLevel.MUNICIPALITY).exists()
