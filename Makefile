@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= nrw
 
-.PHONY: help install run serve worker test test-browser lint format bench messages clean
+.PHONY: help install run worker test lint format bench messages clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

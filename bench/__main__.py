@@ -1,0 +1,93 @@
+"""`python -m bench --scale nrw|de`: run the benchmarks, write bench/latest.json and bench/README.md.
+
+Exits with 1 when a scenario failed (an error, not a missed target); missed targets are reported
+in the table and in the JSON (meets_target) but do not fail the run.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import BENCH_DIR
+from bench.databases import DEFAULT_POSTGRES_URL
+from bench.report import markdown, write_json, write_markdown
+from bench.run import ENGINES, SCALES, BenchConfig, failed_scenarios, run_benchmark
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="OZG-Kompass benchmarks: imports and the catalogue search page, "
+        "on SQLite and PostgreSQL.",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="nrw",
+        help="data volume for the implementation scenarios: nrw (one Land) or de (all Germany)",
+    )
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comma-separated database engines to measure (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="throw-away PostgreSQL database; created, then dropped (default: %(default)s)",
+    )
+    parser.add_argument("--clients", type=_positive_int, default=4, help="concurrent clients")
+    parser.add_argument(
+        "--requests", type=_positive_int, default=800, help="measured requests per engine"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=90.0, help="time limit of each load run"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=BENCH_DIR / "latest.json",
+        help="where the JSON goes (bench/README.md is written next to bench/latest.json only)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    engines = tuple(engine.strip() for engine in args.engines.split(",") if engine.strip())
+    try:
+        config = BenchConfig(
+            scale=args.scale,
+            engines=engines,
+            postgres_url=args.postgres_url,
+            clients=args.clients,
+            requests=args.requests,
+            max_seconds=args.max_seconds,
+        )
+    except ValueError as error:
+        print(f"python -m bench: {error}", file=sys.stderr)
+        return 2
+    results = run_benchmark(config)
+    output = args.output.resolve()
+    write_json(results, output)
+    if output == (BENCH_DIR / "latest.json").resolve():
+        write_markdown(results, BENCH_DIR / "README.md")
+    print()
+    print(markdown(results))
+    print(f"Figures written to {output}")
+    failed = failed_scenarios(results)
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
