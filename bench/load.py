@@ -37,11 +37,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
-def _fetch(host: str, port: int, path: str) -> tuple[int, float]:
+def _fetch(host: str, port: int, path: str, headers: dict[str, str]) -> tuple[int, float]:
     connection = http.client.HTTPConnection(host, port, timeout=30)
     try:
         started = time.perf_counter()
-        connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        connection.request("GET", path, headers={"Accept-Encoding": "gzip", **headers})
         response = connection.getresponse()
         response.read()
         return response.status, (time.perf_counter() - started) * 1000
@@ -50,9 +50,16 @@ def _fetch(host: str, port: int, path: str) -> tuple[int, float]:
 
 
 def run_load(
-    *, base_url: str, paths: list[str], clients: int, requests: int, max_seconds: float
+    *,
+    base_url: str,
+    paths: list[str],
+    clients: int,
+    requests: int,
+    max_seconds: float,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Send `requests` GETs round-robin over `paths` from `clients` threads, stop after max_seconds."""
+    """Send `requests` GETs round-robin over `paths` from `clients` threads, stop after max_seconds.
+    `headers` (e.g. a session cookie) go with every request."""
     parts = urlsplit(base_url)
     if parts.hostname != "127.0.0.1":
         raise ValueError("The load generator only talks to 127.0.0.1.")
@@ -70,7 +77,7 @@ def run_load(
                 return
             path = paths[ticket % len(paths)]
             try:
-                status, latency = _fetch(host, port, path)
+                status, latency = _fetch(host, port, path, headers or {})
             except OSError as error:
                 with lock:
                     result.errors.append(f"{path}: {error}")

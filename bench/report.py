@@ -8,6 +8,7 @@ SCENARIO_TITLES = {
     "catalogue_import": "Catalogue import (whole shipped catalogue, fresh database)",
     "gv100ad_import": "GV100AD import (all of Germany, raw fixed-width file)",
     "catalogue_search": "Catalogue list page with search/filters, via gunicorn",
+    "relevance_matrix": "Relevance matrix of the largest Themenfeld (signed in), via gunicorn",
 }
 ENGINE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -49,7 +50,7 @@ def _met_cell(figures: dict) -> str:
 def _queries_cell(figures: dict) -> str:
     if "queries" not in figures:
         return "–"
-    if figures["scenario"] == "catalogue_search":
+    if "urls" in figures:  # page scenarios
         return f"≤ {figures['queries']} per page"
     return f"{figures['queries']:,}"
 

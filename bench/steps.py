@@ -12,8 +12,13 @@ Steps:
     {"step": "gv100ad_write", "source": "….csv", "target": "….txt"}
     {"step": "gv100ad_import", "path": "….txt"}              # kompass.municipalities.services
     {"step": "search_urls"}                                  # the URL mix of the search page
-    {"step": "page_queries", "urls": ["…", …]}               # SQL statements per page
-                                                             # (without urls: the search_urls mix)
+    {"step": "page_queries", "urls": ["…", …], "username": "…"}  # SQL statements per page
+                                                             # (without urls: the search_urls mix;
+                                                             # with username: signed in as them)
+    {"step": "demo_setup"}                                   # demo provider, accounts, decisions
+    {"step": "session", "username": "…"}                    # a session cookie for the load client
+    {"step": "relevance_urls"}                               # the matrix of the largest Themenfeld
+                                                             # and its SQL statements per page
 """
 
 import json
@@ -168,7 +173,7 @@ def step_search_urls() -> dict:
     return {"urls": [f"{base}?{urlencode(query)}" if query else base for query in queries]}
 
 
-def step_page_queries(*, urls: list[str] | None = None) -> dict:
+def step_page_queries(*, urls: list[str] | None = None, username: str | None = None) -> dict:
     """SQL statements per page view (default: the search_urls mix), as an anonymous visitor,
     after one warm-up request.
 
@@ -187,6 +192,10 @@ def step_page_queries(*, urls: list[str] | None = None) -> dict:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     client = Client(headers={"host": "127.0.0.1"})
+    if username:
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username=username))
     result: dict[str, int] = {}
     with override_settings(STORAGES=plain_static), warnings.catch_warnings():
         # WhiteNoise warns when STATIC_ROOT does not exist yet; this step serves no static files.
@@ -201,7 +210,77 @@ def step_page_queries(*, urls: list[str] | None = None) -> dict:
     return {"queries_per_url": result}
 
 
+# The largest Themenfeld of the catalogue: its relevance matrix is the heaviest one.
+LARGEST_TOPIC = "unternehmensfuehrung_entwicklung"
+NRW = "05"
+# The demo's platform operator may open and decide every Themenfeld's matrix.
+MATRIX_USER = "betrieb"
+
+
+def step_demo_setup() -> dict:
+    """What `make run` sets up for the demo (provider, accounts, a Themenpate's decisions), plus a
+    fully decided largest Themenfeld: every Leistung × every NRW Kommunaltyp, as after a review."""
+    from kompass.accounts.services import demo_accounts_create
+    from kompass.catalogue.models import Topic
+    from kompass.core.demo import demo_provider_ensure
+    from kompass.municipalities.models import Land, MunicipalityType
+    from kompass.relevance.services import demo_relevance_seed, type_decisions_bulk_set
+
+    started = time.perf_counter()
+    demo_provider_ensure()
+    demo_accounts_create()
+    seeded = demo_relevance_seed()
+    from django.contrib.auth import get_user_model
+
+    land = Land.objects.get(code=NRW)
+    decided = type_decisions_bulk_set(
+        topic=Topic.objects.get(code=LARGEST_TOPIC),
+        land=land,
+        value="relevant",
+        reason="Benchmark: Themenfeld vollständig entschieden",
+        actor=get_user_model().objects.get(username=MATRIX_USER),
+        type_ids=list(MunicipalityType.objects.filter(land=land).values_list("pk", flat=True)),
+    ).changed
+    return {"seconds": time.perf_counter() - started, "seeded": seeded, "decided": decided}
+
+
+def step_session(*, username: str) -> dict:
+    """A signed-in session (stored in the database, so every server process knows it)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return {
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    }
+
+
+def step_relevance_urls() -> dict:
+    """The relevance matrix of the largest Themenfeld for NRW: first screen, a later page, a row."""
+    from django.urls import reverse
+
+    from kompass.catalogue.models import Service
+
+    matrix = reverse("relevance:matrix", kwargs={"land": NRW, "topic": LARGEST_TOPIC})
+    service = Service.objects.current().filter(topic__code=LARGEST_TOPIC).order_by("pk").first()
+    urls = [matrix, f"{matrix}?page=2", f"{matrix}?page=10"]
+    if service is not None:
+        urls.append(
+            reverse("relevance:row", kwargs={"land": NRW, "topic": LARGEST_TOPIC, "pk": service.pk})
+        )
+    return {
+        "urls": urls,
+        "username": MATRIX_USER,
+        **step_page_queries(urls=urls, username=MATRIX_USER),
+    }
+
+
 STEPS: dict[str, Callable[..., dict]] = {
+    "demo_setup": step_demo_setup,
+    "session": step_session,
+    "relevance_urls": step_relevance_urls,
     "migrate": step_migrate,
     "collectstatic": step_collectstatic,
     "catalogue_import": step_catalogue_import,

@@ -20,29 +20,55 @@ from bench.load import percentile, run_load
 from bench.report import markdown, write_json
 from bench.run import BenchConfig, failed_scenarios, run_benchmark
 
+from kompass.core.demo import DEMO_DISTRICT_CODES
+
 DATA = REPO_ROOT / "data"
 LEIKA_FILE = "leika_leistungen_ozg_kdn2019.csv"
+LARGEST_TOPIC_OZG_IDS = {"10279", "10282"}  # OZG-Leistungen of "Unternehmensführung & -entwicklung"
 
 
-def _head_csv(source: Path, target: Path, rows: int) -> None:
+def _largest_topic(limit: int):
+    taken: list[int] = []
+
+    def keep(row, header) -> bool:
+        if len(taken) < limit and row[header.index("ozg_id")] in LARGEST_TOPIC_OZG_IDS:
+            taken.append(1)
+            return True
+        return False
+
+    return keep
+
+
+def _head_csv(source: Path, target: Path, rows: int, also=None) -> None:
+    """Copy the header and the first `rows` rows, and further rows for which also(row, header)."""
     with source.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
-        kept = [next(reader), *[row for _, row in zip(range(rows), reader, strict=False)]]
+        header = next(reader)
+        kept = [header]
+        for number, row in enumerate(reader):
+            if number < rows or (also and also(row, header)):
+                kept.append(row)
     with target.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(kept)
 
 
 @pytest.fixture
 def tiny_data(tmp_path: Path) -> tuple[Path, Path]:
-    """The small catalogue files as shipped, the LeiKa list cut to 80 rows; 30 Gemeinden."""
+    """The small catalogue files as shipped, the LeiKa list cut to 80 rows plus the largest
+    Themenfeld's first 20; the 36 Gemeinden of the demo provider's three Kreise."""
     catalogue = tmp_path / "catalogue"
     catalogue.mkdir()
     for source in (DATA / "catalogue").glob("*.csv"):
         if source.name != LEIKA_FILE:
             shutil.copy(source, catalogue / source.name)
-    _head_csv(DATA / "catalogue" / LEIKA_FILE, catalogue / LEIKA_FILE, 80)
+    _head_csv(DATA / "catalogue" / LEIKA_FILE, catalogue / LEIKA_FILE, 80, also=_largest_topic(20))
     gemeinden = tmp_path / "gemeinden.csv"
-    _head_csv(DATA / "gemeindeverzeichnis" / "gemeinden_de_gv100ad_2025-11-30.csv", gemeinden, 30)
+    _head_csv(
+        DATA / "gemeindeverzeichnis" / "gemeinden_de_gv100ad_2025-11-30.csv",
+        gemeinden,
+        0,
+        also=lambda row, header: row[header.index("kreis_code")] in DEMO_DISTRICT_CODES,
+    )
     return catalogue, gemeinden
 
 
@@ -106,13 +132,13 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert catalogue_import["engine"] == engine
     assert 0 < catalogue_import["seconds"] < 60
     assert catalogue_import["queries"] > 0
-    assert catalogue_import["rows"]["services"] == 80
+    assert catalogue_import["rows"]["services"] == 100
     assert catalogue_import["rows"]["topics"] == 14
 
     gv100ad_import = results["scenarios"][f"gv100ad_import:{engine}"]
     assert 0 < gv100ad_import["seconds"] < 60
     assert gv100ad_import["queries"] > 0
-    assert gv100ad_import["rows"]["municipalities"] == 30
+    assert gv100ad_import["rows"]["municipalities"] == 36
     assert gv100ad_import["rows"]["laender"] >= 1
 
     search = results["scenarios"][f"catalogue_search:{engine}"]
@@ -126,12 +152,17 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert 0 < search["queries"] < 50
     assert any("q=" in url for url in search["urls"])
     assert all(figures["queries"] > 0 for figures in search["urls"].values())
-    for name in ("catalogue_import", "gv100ad_import", "catalogue_search"):
+    matrix = results["scenarios"][f"relevance_matrix:{engine}"]
+    assert matrix["errors"] == 0, matrix["error_samples"]  # signed in: 200, not the login page
+    assert matrix["requests"] == 24
+    assert 0 < matrix["p50_ms"] <= matrix["p95_ms"]
+    assert all(figures["queries"] > 0 for figures in matrix["urls"].values())
+    for name in ("catalogue_import", "gv100ad_import", "catalogue_search", "relevance_matrix"):
         assert isinstance(results["scenarios"][f"{name}:{engine}"]["meets_target"], bool)
 
     table = markdown(results)
     assert "| Scenario | Engine |" in table
-    assert table.count("\n| ") >= 4  # header + three scenarios
+    assert table.count("\n| ") >= 5  # header + four scenarios
     # The run cleans up after itself: no database file or collected static files are left.
     assert not list((tmp_path / "work").glob("*.sqlite3"))
     assert not list((tmp_path / "work").glob("run-*"))
