@@ -56,12 +56,15 @@ bench: install  ## Benchmarks (SCALE=nrw|de); figures go to bench/latest.json
 	$(PYTHON) -m bench --scale $(SCALE)
 
 messages: install  ## Re-extract and compile the German message catalogue (needs GNU gettext)
-	cd src/kompass && ../../$(MANAGE) makemessages --locale de --no-obsolete --add-location file \
+	cd src/kompass && $(PYTHON) $(CURDIR)/manage.py makemessages --locale de --no-obsolete --add-location file \
 		--ignore 'tests/*' --ignore 'static/*'
-	# Our source strings are German; fill new entries with their msgid so the catalogue is complete.
+	# Our source strings are German: drop msgmerge's fuzzy guesses, then fill every new entry
+	# with its msgid so the catalogue is complete.
+	msgattrib --clear-fuzzy --empty --no-wrap -o src/kompass/locale/de/LC_MESSAGES/django.po \
+		src/kompass/locale/de/LC_MESSAGES/django.po
 	msgen --no-wrap --sort-output -o src/kompass/locale/de/LC_MESSAGES/django.po \
 		src/kompass/locale/de/LC_MESSAGES/django.po
-	cd src/kompass && ../../$(MANAGE) compilemessages --locale de
+	cd src/kompass && $(PYTHON) $(CURDIR)/manage.py compilemessages --locale de
 
 clean:  ## Remove installed packages and the development database
 	rm -rf .venv .tools node_modules db.sqlite3 staticfiles

@@ -12,6 +12,7 @@ from django.db import transaction
 from kompass.accounts.services import demo_accounts_create
 from kompass.catalogue.selectors import release_count_rows
 from kompass.catalogue.services import catalogue_import, catalogue_is_loaded
+from kompass.implementation.services import demo_implementation_seed
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.models import Municipality, Provider
 from kompass.municipalities.services import (
@@ -76,4 +77,7 @@ def demo_load(*, data_dir: Path | None = None) -> DemoReport:
     decisions = demo_relevance_seed()
     if decisions:
         report.steps.append(f"Beispiel-Relevanzentscheidungen des Themenpaten: {decisions}")
+    records = demo_implementation_seed()
+    if records:
+        report.steps.append(f"Beispiel-Umsetzungsdaten für Lemgo: {records} Leistungen")
     return report

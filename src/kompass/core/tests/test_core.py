@@ -84,3 +84,16 @@ def test_pages_send_a_strict_content_security_policy(client):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_our_german_catalogue_is_compiled_and_used():
+    from django.utils import translation
+
+    with translation.override("de"):
+        # A Django string its own German catalogue lacks, translated by ours.
+        assert translation.gettext("- Select an option -") == "– Bitte auswählen –"
+        # Django's own German catalogue still answers for its strings.
+        assert (
+            translation.gettext("This field is required.")
+            == "Dieses Feld ist zwingend erforderlich."
+        )

@@ -22,4 +22,5 @@ def test_relevant_list_link_only_for_people_who_may_see_the_kommune(client):
     assert relevance_url not in detail(lemgo)  # anonymous: public page only
     client.force_login(admin)
     assert relevance_url in detail(lemgo)
+    assert reverse("implementation:list", kwargs={"pk": lemgo.pk}) in detail(lemgo)
     assert reverse("relevance:municipality", kwargs={"pk": herford.pk}) not in detail(herford)

@@ -1,0 +1,491 @@
+"""Reads of the implementation workspace: the Kommune's Leistungen with their records, counts,
+the board, the roll-up per OZG-Leistung, history, and who may change which record.
+
+The list is relevance.selectors.relevant_services_for(municipality) LEFT JOINed with the Kommune's
+Implementation rows (a FilteredRelation), so a Leistung without a record reads as "offen" and one
+query returns a page of Leistungen whatever the page size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kompass.accounts.choices import Role
+from kompass.accounts.models import Department, RoleAssignment, User
+from kompass.accounts.selectors import (
+    can_edit_municipality,
+    can_manage_municipality,
+    department_ids_of,
+)
+from kompass.catalogue.models import MaturityLevel, Service
+from kompass.core.text import search_terms
+from kompass.implementation.choices import (
+    DepartmentScope,
+    ImplementationStatus,
+    ListSort,
+    Priority,
+)
+from kompass.implementation.models import (
+    Implementation,
+    ImplementationChange,
+    ImplementationStep,
+    SavedFilter,
+)
+from kompass.municipalities.models import Municipality
+from kompass.relevance.selectors import relevant_services_for
+
+if TYPE_CHECKING:
+    from kompass.accounts.selectors import AnyUser
+
+CLOSED_STATUSES = (ImplementationStatus.DONE, ImplementationStatus.DROPPED)
+
+# --- The maturity scale (data, not an enum) --------------------------------------------------------
+
+
+def maturity_levels() -> list[MaturityLevel]:
+    """The levels of the default Reifegradmodell, lowest first (empty if none is imported)."""
+    return list(MaturityLevel.objects.filter(model__is_default=True).order_by("level"))
+
+
+def ozg_target_level(levels: list[MaturityLevel]) -> int | None:
+    """The lowest OZG-compliant level (model 1.1: 3 "Online-Leistung"), the default target."""
+    return next((lvl.level for lvl in levels if lvl.ozg_compliant), None)
+
+
+# --- Who may change what -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditScope:
+    """What a person may change in one Kommune's workspace.
+
+    Kommune admins and platform operators change every record; Bearbeiter those of their
+    departments and unassigned ones (which they may take for their department); readers none.
+    """
+
+    all_records: bool = False
+    department_ids: frozenset[int] = frozenset()
+
+    @property
+    def can_edit_any(self) -> bool:
+        return self.all_records or bool(self.department_ids)
+
+    def can_edit(self, department_id: int | None) -> bool:
+        if self.all_records:
+            return True
+        return bool(self.department_ids) and (
+            department_id is None or department_id in self.department_ids
+        )
+
+    def may_assign(self, department_id: int | None, *, current: int | None) -> bool:
+        """Bearbeiter may hand a record only to their own departments (or leave it as it is)."""
+        return (
+            self.all_records
+            or department_id == current
+            or department_id is None
+            or department_id in self.department_ids
+        )
+
+
+def edit_scope_for(user: AnyUser, municipality: Municipality) -> EditScope:
+    if can_manage_municipality(user, municipality):
+        return EditScope(all_records=True)
+    if can_edit_municipality(user, municipality):
+        return EditScope(department_ids=frozenset(department_ids_of(user, municipality)))
+    return EditScope()
+
+
+def departments_of(municipality: Municipality) -> list[Department]:
+    return list(Department.objects.filter(municipality=municipality).order_by("code"))
+
+
+def people_of(municipality: Municipality) -> QuerySet[User]:
+    """People who hold a role in the Kommune: the choices for the contact person."""
+    user_ids = RoleAssignment.objects.filter(
+        Q(municipality=municipality) | Q(department__municipality=municipality),
+        role__in=(Role.MUNICIPALITY_ADMIN, Role.EDITOR, Role.READER),
+    ).values("user_id")
+    return User.objects.filter(pk__in=user_ids, is_active=True).order_by(
+        "last_name", "first_name", "username"
+    )
+
+
+# --- The list ----------------------------------------------------------------------------------------
+
+
+def with_records(services: QuerySet[Service], *, municipality: Municipality) -> QuerySet[Service]:
+    """Annotate Services with the Kommune's record values (defaults where there is none)."""
+    return services.annotate(
+        _impl=FilteredRelation(
+            "implementations", condition=Q(implementations__municipality_id=municipality.pk)
+        )
+    ).annotate(
+        impl_id=F("_impl__id"),
+        impl_status=Coalesce(F("_impl__status"), Value(ImplementationStatus.OPEN.value)),
+        impl_department_id=F("_impl__department_id"),
+        impl_department_code=F("_impl__department__code"),
+        impl_department_name=F("_impl__department__name"),
+        impl_contact_id=F("_impl__contact_person_id"),
+        impl_contact_username=F("_impl__contact_person__username"),
+        impl_contact_first_name=F("_impl__contact_person__first_name"),
+        impl_contact_last_name=F("_impl__contact_person__last_name"),
+        impl_current_level=F("_impl__current_level"),
+        impl_target_level=F("_impl__target_level"),
+        impl_case_count=F("_impl__case_count"),
+        impl_case_count_year=F("_impl__case_count_year"),
+        impl_priority=Coalesce(F("_impl__priority"), Value("")),
+        impl_planned_date=F("_impl__planned_date"),
+        impl_solution=Coalesce(F("_impl__solution"), Value("")),
+        impl_version=Coalesce(F("_impl__version"), Value(0), output_field=IntegerField()),
+        impl_updated_at=F("_impl__updated_at"),
+    )
+
+
+def workspace_services(*, municipality: Municipality) -> QuerySet[Service]:
+    """The Kommune's relevant Leistungen, each annotated with its record's values (or defaults)."""
+    return with_records(relevant_services_for(municipality=municipality), municipality=municipality)
+
+
+_SORTS = {
+    ListSort.OZG: ("ozg_service__ozg_id", "name", "pk"),
+    ListSort.NAME: ("name", "pk"),
+    ListSort.STATUS: ("impl_status", "name", "pk"),
+    ListSort.PRIORITY: ("priority_rank", "name", "pk"),
+    ListSort.PLANNED: (F("impl_planned_date").asc(nulls_last=True), "name", "pk"),
+    ListSort.LEVEL: (F("impl_current_level").asc(nulls_first=True), "name", "pk"),
+    ListSort.CASES: (F("impl_case_count").desc(nulls_last=True), "name", "pk"),
+    ListSort.CHANGED: (F("impl_updated_at").desc(nulls_last=True), "name", "pk"),
+}
+
+
+def _priority_rank() -> Case:
+    return Case(
+        When(impl_priority=Priority.HIGH, then=Value(1)),
+        When(impl_priority=Priority.MEDIUM, then=Value(2)),
+        When(impl_priority=Priority.LOW, then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+
+
+def filter_workspace(
+    services: QuerySet[Service],
+    *,
+    user: AnyUser,
+    municipality: Municipality,
+    data: dict,
+    with_status: bool = True,
+) -> QuerySet[Service]:
+    """Apply the cleaned data of forms.WorkspaceFilterForm (with_status=False: all but the status
+    filter, for the counts per status above the list)."""
+    if data.get("topic"):
+        services = services.filter(topic=data["topic"])
+    if data.get("ozg"):
+        services = services.filter(ozg_service__ozg_id=data["ozg"])
+    department = data.get("department") or ""
+    if department == DepartmentScope.MINE:
+        services = services.filter(
+            impl_department_id__in=department_ids_of(user, municipality) or [0]
+        )
+    elif department == DepartmentScope.NONE:
+        services = services.filter(impl_department_id__isnull=True)
+    elif department:
+        services = services.filter(impl_department_id=int(department))
+    if with_status and data.get("status"):
+        services = services.filter(impl_status=data["status"])
+    level = data.get("level")
+    if level not in (None, ""):
+        services = services.filter(impl_current_level=int(level))
+    priority = data.get("priority")
+    if priority == "none":
+        services = services.filter(impl_priority="")
+    elif priority:
+        services = services.filter(impl_priority=priority)
+    if data.get("mine"):
+        services = services.filter(impl_contact_id=user.pk)
+    if data.get("overdue"):
+        services = services.filter(impl_planned_date__lt=timezone.localdate()).exclude(
+            impl_status__in=CLOSED_STATUSES
+        )
+    for term in search_terms(data.get("q") or ""):
+        services = services.filter(
+            Q(search_text__contains=term)
+            | Q(impl_solution__icontains=term)
+            | Q(_impl__notes__icontains=term)
+        )
+    return services
+
+
+def sort_workspace(services: QuerySet[Service], sort: str | None) -> QuerySet[Service]:
+    order = _SORTS.get(sort or ListSort.OZG, _SORTS[ListSort.OZG])
+    if sort == ListSort.PRIORITY:
+        services = services.annotate(priority_rank=_priority_rank())
+    return services.order_by(*order)
+
+
+def board_cards(
+    services: QuerySet[Service], *, sort: str | None, per_column: int
+) -> dict[str, list[Service]]:
+    """The first per_column cards of every status column, in one query (a window function)."""
+    services = sort_workspace(services, sort)
+    ordering = services.query.order_by
+    ranked = services.annotate(
+        column_rank=Window(RowNumber(), partition_by=[F("impl_status")], order_by=ordering)
+    ).filter(column_rank__lte=per_column)
+    columns: dict[str, list[Service]] = {status: [] for status in ImplementationStatus.values}
+    for service in ranked:
+        columns[service.impl_status].append(service)
+    return columns
+
+
+def status_counts(services: QuerySet[Service]) -> dict[str, int]:
+    """How many of the given Leistungen have each status, plus "total" (one query)."""
+    counts = dict.fromkeys(ImplementationStatus.values, 0)
+    for row in services.order_by().values("impl_status").annotate(n=Count("pk")):
+        counts[row["impl_status"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+# --- Rows with derived values -------------------------------------------------------------------------
+
+HIGH_CASE_COUNT = 1000
+MEDIUM_CASE_COUNT = 100
+
+
+def suggested_priority(
+    *, case_count: int | None, current_level: int | None, target_level: int | None
+) -> tuple[str, str]:
+    """The suggested priority and its reason, from the yearly cases and the Reifegrad gap.
+
+    Many cases count 2 points (≥ 1,000 a year) or 1 (≥ 100); a gap of three or more levels to the
+    target counts 2, of two levels 1. Three points or more: hoch; one or two: mittel; else
+    niedrig. A Leistung at or above its target is always niedrig.
+    """
+    current = current_level or 0
+    if target_level is None:
+        gap_text = _("kein Ziel-Reifegrad")
+        gap = None
+    else:
+        gap = target_level - current
+        gap_text = _("%(gap)s Stufen unter dem Ziel") % {"gap": max(gap, 0)}
+    if gap is not None and gap <= 0:
+        return Priority.LOW.value, _("Ziel-Reifegrad erreicht")
+    if case_count is None:
+        cases_text = _("keine Fallzahl erfasst")
+        case_points = 0
+    else:
+        cases_text = _("%(count)s Fälle im Jahr") % {"count": f"{case_count:,}".replace(",", ".")}
+        case_points = (
+            2 if case_count >= HIGH_CASE_COUNT else 1 if case_count >= MEDIUM_CASE_COUNT else 0
+        )
+    gap_points = 0 if gap is None else 2 if gap >= 3 else 1 if gap == 2 else 0
+    points = case_points + gap_points
+    value = Priority.HIGH if points >= 3 else Priority.MEDIUM if points >= 1 else Priority.LOW
+    return value.value, f"{cases_text}, {gap_text}"
+
+
+@dataclass
+class WorkspaceRow:
+    """One Leistung of the list or board: the annotated Service plus derived values."""
+
+    service: Service
+    can_edit: bool
+    suggested: str
+    suggested_reason: str
+    overdue: bool
+    steps: list[ImplementationStep] = field(default_factory=list)
+
+    detail_url: str = ""
+
+    @property
+    def key(self) -> str:
+        """The service id as plain text for ids and form values (never localised as 1.234)."""
+        return str(self.service.pk)
+
+    @property
+    def version(self) -> str:
+        return str(self.service.impl_version)
+
+    @property
+    def edit_url(self) -> str:
+        return f"{self.detail_url}bearbeiten/"
+
+    @property
+    def row_edit_url(self) -> str:
+        return f"{self.detail_url}zeile/"
+
+    @property
+    def move_url(self) -> str:
+        return f"{self.detail_url}verschieben/"
+
+    @property
+    def suggestion(self) -> str:
+        return _("Vorschlag: %(label)s (%(reason)s)") % {
+            "label": self.suggested_label,
+            "reason": self.suggested_reason,
+        }
+
+    @property
+    def status_label(self) -> str:
+        return str(ImplementationStatus(self.service.impl_status).label)
+
+    @property
+    def priority_label(self) -> str:
+        priority = self.service.impl_priority
+        return str(Priority(priority).label) if priority else ""
+
+    @property
+    def suggested_label(self) -> str:
+        return str(Priority(self.suggested).label)
+
+    @property
+    def contact_name(self) -> str:
+        s = self.service
+        full = f"{s.impl_contact_first_name or ''} {s.impl_contact_last_name or ''}".strip()
+        return full or (s.impl_contact_username or "")
+
+    @property
+    def steps_done(self) -> int:
+        return sum(1 for step in self.steps if step.done)
+
+
+def rows_for(
+    services: list[Service],
+    *,
+    municipality: Municipality,
+    scope: EditScope,
+    default_target: int | None,
+    with_steps: bool = False,
+) -> list[WorkspaceRow]:
+    """Wrap a page of annotated Services (one more query for the checklist steps if wanted)."""
+    today = timezone.localdate()
+    # One reverse() for the page instead of several per row (the URLs differ only in the id).
+    url_prefix = reverse(
+        "implementation:detail", kwargs={"pk": municipality.pk, "service_pk": 0}
+    ).removesuffix("0/")
+    steps_by_impl: dict[int, list[ImplementationStep]] = {}
+    if with_steps:
+        impl_ids = [s.impl_id for s in services if s.impl_id]
+        for step in ImplementationStep.objects.filter(implementation_id__in=impl_ids):
+            steps_by_impl.setdefault(step.implementation_id, []).append(step)
+    rows = []
+    for service in services:
+        target = (
+            service.impl_target_level if service.impl_target_level is not None else default_target
+        )
+        suggested, reason = suggested_priority(
+            case_count=service.impl_case_count,
+            current_level=service.impl_current_level,
+            target_level=target,
+        )
+        planned = service.impl_planned_date
+        rows.append(
+            WorkspaceRow(
+                service=service,
+                can_edit=scope.can_edit(service.impl_department_id),
+                suggested=suggested,
+                suggested_reason=reason,
+                overdue=bool(
+                    planned
+                    and planned < today
+                    and service.impl_status not in [s.value for s in CLOSED_STATUSES]
+                ),
+                steps=steps_by_impl.get(service.impl_id, []),
+                detail_url=f"{url_prefix}{service.pk}/",
+            )
+        )
+    return rows
+
+
+# --- One Leistung -------------------------------------------------------------------------------------
+
+
+def workspace_service_get(*, municipality: Municipality, service_pk: int) -> Service:
+    """One Leistung of the Kommune's workspace, annotated like the list; 404 if it is neither
+    relevant for the Kommune nor has a record (a record survives a later relevance change)."""
+    service = workspace_services(municipality=municipality).filter(pk=service_pk).first()
+    if service is not None:
+        return service
+    record = (
+        Implementation.objects.filter(municipality=municipality, service_id=service_pk)
+        .select_related("service__ozg_service", "service__topic")
+        .first()
+    )
+    if record is None:
+        raise Http404
+    # Not relevant any more, but the Kommune's data stays reachable.
+    return with_records(
+        Service.objects.filter(pk=service_pk).select_related("ozg_service", "topic"),
+        municipality=municipality,
+    ).get()
+
+
+def implementation_of(*, municipality: Municipality, service: Service) -> Implementation | None:
+    return (
+        Implementation.objects.filter(municipality=municipality, service=service)
+        .select_related("department", "contact_person", "updated_by")
+        .first()
+    )
+
+
+def history_of(implementation: Implementation | None, *, limit: int = 200) -> list:
+    if implementation is None:
+        return []
+    return list(
+        ImplementationChange.objects.filter(implementation=implementation).select_related(
+            "changed_by"
+        )[:limit]
+    )
+
+
+# --- Roll-up per OZG-Leistung ------------------------------------------------------------------------
+
+
+def ozg_rollup(services: QuerySet[Service]) -> QuerySet:
+    """Per OZG-Leistung: its LeiKa-Leistungen together, counts per status, average level, cases."""
+    status_counts_ = {
+        f"n_{status}": Count("pk", filter=Q(impl_status=status))
+        for status in ImplementationStatus.values
+    }
+    return (
+        services.order_by()
+        .values("ozg_service__ozg_id", "ozg_service__name")
+        .annotate(
+            total=Count("pk"),
+            avg_level=Avg("impl_current_level"),
+            cases=Sum("impl_case_count"),
+            **status_counts_,
+        )
+        .order_by("ozg_service__ozg_id")
+    )
+
+
+# --- Saved filters -----------------------------------------------------------------------------------
+
+
+def saved_filters_of(user: AnyUser, municipality: Municipality) -> list[SavedFilter]:
+    if not user.is_authenticated:
+        return []
+    return list(SavedFilter.objects.filter(user=user, municipality=municipality))
