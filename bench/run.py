@@ -33,12 +33,16 @@ SCALES = ("nrw", "de")
 ENGINES = ("sqlite", "postgresql")
 DATA_DIR = REPO_ROOT / "data"
 
-# scenario → (the figure compared, the limit it must stay below, how the target reads)
+# scenario → (the figure compared, the limit it must stay below, how the target reads).
+# A page target whose issue names no concurrency is the time one request takes, so it is judged
+# on the run with one client; the run with config.clients clients shows the pages under load
+# (throughput, queueing for the workers) and is reported beside it. Targets that name a number of
+# concurrent clients (the scale issue) are judged at that concurrency.
 TARGETS: dict[str, tuple[str, float, str]] = {
     "catalogue_import": ("seconds", 10.0, "< 10 s"),
     "gv100ad_import": ("seconds", 20.0, "< 20 s"),
-    "catalogue_search": ("p95_ms", 100.0, "p95 < 100 ms"),
-    "relevance_matrix": ("p95_ms", 300.0, "p95 < 300 ms"),
+    "catalogue_search": ("single_client.p95_ms", 100.0, "p95 < 100 ms (one client)"),
+    "relevance_matrix": ("single_client.p95_ms", 300.0, "p95 < 300 ms (one client)"),
 }
 # Page scenarios measured through gunicorn, in this order.
 PAGE_SCENARIOS = ("catalogue_search", "relevance_matrix")
@@ -164,7 +168,9 @@ def _collectstatic(env: dict[str, str], log_path: Path, *, compress: bool) -> su
 
 def _check_target(name: str, figures: dict) -> dict:
     figure, limit, label = TARGETS[name]
-    value = figures.get(figure)
+    value = figures
+    for part in figure.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
     return {
         "target": label,
         "meets_target": value is not None and value < limit,

@@ -15,7 +15,8 @@ from kompass.catalogue.importing.reader import (
     parse_release,
 )
 from kompass.catalogue.importing.writer import apply_code_lists, apply_release
-from kompass.catalogue.models import CatalogueRelease, Service
+from kompass.catalogue.models import CatalogueRelease, LifeSituation, OzgService, Service, Topic
+from kompass.core.db import tables_analyze
 
 
 def catalogue_import(
@@ -44,7 +45,9 @@ def catalogue_import(
         release = CatalogueRelease.objects.create(
             label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
         )
-        return apply_release(parsed, release=release)
+        release = apply_release(parsed, release=release)
+    tables_analyze(Topic, LifeSituation, OzgService, Service, Service.leika_types.through)
+    return release
 
 
 def catalogue_code_lists_load(*, directory: Path | None = None) -> None:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kompass.core.db import tables_analyze
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.gv100ad import (
     GemeindeverzeichnisError,
@@ -25,7 +26,7 @@ from kompass.municipalities.importing import (
     gemeindeverzeichnis_load,
     nrw_classification_load,
 )
-from kompass.municipalities.models import Municipality
+from kompass.municipalities.models import AdministrativeRegion, Land, Municipality, MunicipalityType
 
 __all__ = [
     "GemeindeverzeichnisError",
@@ -56,7 +57,9 @@ def gemeindeverzeichnis_import(
     directory = parse_gv100ad(path)
     classification = nrw_classification_load(classification_dir or _default_classification_dir())
     with transaction.atomic():
-        return gemeindeverzeichnis_load(directory, classification)
+        result = gemeindeverzeichnis_load(directory, classification)
+    tables_analyze(Land, AdministrativeRegion, MunicipalityType, Municipality)
+    return result
 
 
 def gemeindeverzeichnis_import_csv(*, directory: Path) -> ImportResult:
@@ -74,7 +77,9 @@ def gemeindeverzeichnis_import_csv(*, directory: Path) -> ImportResult:
     records = gv100ad_records_from_csv(matches[-1])
     classification = nrw_classification_load(directory)
     with transaction.atomic():
-        return gemeindeverzeichnis_load(records, classification)
+        result = gemeindeverzeichnis_load(records, classification)
+    tables_analyze(Land, AdministrativeRegion, MunicipalityType, Municipality)
+    return result
 
 
 def gemeindeverzeichnis_is_loaded() -> bool:
