@@ -11,9 +11,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kompass.catalogue.choices import CatalogueEntity, ChangeKind, TargetGroup
-from kompass.catalogue.forms import KernFilterForm
 from kompass.catalogue.models import CatalogueChange, LeikaType, LifeSituation, Service, Topic
 from kompass.catalogue.selectors import SERVICE_ORDERINGS, service_search_filter
+from kompass.core.forms import KernFilterForm
 
 STATUS_CURRENT = "current"
 STATUS_RETIRED = "retired"

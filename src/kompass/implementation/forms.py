@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kompass.accounts.forms import KernFormMixin
 from kompass.accounts.models import Department
-from kompass.catalogue.forms import KernSelect
 from kompass.catalogue.models import MaturityLevel, Topic
+from kompass.core.forms import KernSelect
 from kompass.implementation.choices import (
     DepartmentScope,
     ImplementationStatus,

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kompass.catalogue.forms import KernFilterForm
+from kompass.core.forms import KernFilterForm
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.models import Land, Municipality, MunicipalityType
 from kompass.municipalities.selectors import municipality_search_filter

@@ -1,4 +1,4 @@
-"""Forms of the public catalogue pages.
+"""KERN-UX form rendering shared by every app's filter and edit forms.
 
 KernFilterForm is the form class of our FilterSets (Meta.form): it gives every widget its KERN-UX
 class and, once validated, marks invalid fields with aria-invalid and links them to their error
