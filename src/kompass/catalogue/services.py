@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from kompass.catalogue.importing import CatalogueImportError
 from kompass.catalogue.importing.reader import (
     Problems,
     default_directory,
@@ -16,7 +17,36 @@ from kompass.catalogue.importing.reader import (
 )
 from kompass.catalogue.importing.writer import apply_code_lists, apply_release
 from kompass.catalogue.models import CatalogueRelease, LifeSituation, OzgService, Service, Topic
-from kompass.core.db import tables_analyze
+from kompass.core.db import tables_analyze, transaction_lock_try
+
+# Only one transaction at a time may write the catalogue (see _catalogue_write_lock).
+CATALOGUE_WRITE_LOCK = "kompass.catalogue.import"
+
+
+class CatalogueImportRunningError(CatalogueImportError):
+    """Another catalogue import is writing right now; this one was refused and wrote nothing.
+
+    A CatalogueImportError, so every caller that reports a rejected release reports this too."""
+
+    def __init__(self):
+        super().__init__(
+            [
+                _(
+                    "Gerade läuft bereits ein anderer Katalogimport. Warten Sie, bis er "
+                    "abgeschlossen ist, und starten Sie den Import dann erneut."
+                )
+            ]
+        )
+
+
+def _catalogue_write_lock() -> None:
+    """Refuse at once if another import writes the catalogue (call inside the transaction).
+
+    Without it, a second import would wait for the first one's rows and then fail on a unique
+    key (or, on a later release, overwrite the first one's change report with its own view).
+    """
+    if not transaction_lock_try(name=CATALOGUE_WRITE_LOCK):
+        raise CatalogueImportRunningError
 
 
 def catalogue_import(
@@ -33,6 +63,9 @@ def catalogue_import(
     Every run records a CatalogueRelease, also when nothing changed (then with 0 changes and no
     CatalogueChange rows, and no catalogue row is written): the release list doubles as the log
     of when the catalogue was last compared with its source.
+
+    Only one import runs at a time: while another one writes, this raises
+    ``CatalogueImportRunningError`` (a CatalogueImportError) at once, and nothing is written.
     """
     directory = Path(directory) if directory is not None else default_directory()
     parsed = parse_release(directory)
@@ -42,6 +75,7 @@ def catalogue_import(
         }
     imported_by = actor if actor is not None and actor.is_authenticated else None
     with transaction.atomic():
+        _catalogue_write_lock()
         release = CatalogueRelease.objects.create(
             label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
         )
@@ -62,6 +96,7 @@ def catalogue_code_lists_load(*, directory: Path | None = None) -> None:
     )
     problems.raise_if_any()
     with transaction.atomic():
+        _catalogue_write_lock()
         apply_code_lists(code_lists)
 
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.db import connection
 from django.db.models import Max
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from kompass.core.db import rows_insert, rows_update
 from kompass.core.text import fold
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.gv100ad import (
@@ -52,8 +52,6 @@ from kompass.municipalities.models import (
 NRW = "05"
 DISTRICT = MunicipalityLevel.DISTRICT
 MUNICIPALITY = MunicipalityLevel.MUNICIPALITY
-BATCH_SIZE = 1000
-UPDATE_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -414,7 +412,7 @@ def gemeindeverzeichnis_load(
     ]
     for row in gone:
         row.dissolved_on = stamp
-    _update_rows(gone, {"dissolved_on"})
+    rows_update(Municipality, gone, fields=["dissolved_on"])
     result.dissolved = len(gone)
     result.dissolved_ars = sorted(row.ars for row in gone)
     result.districts, result.municipalities = len(district_rows), len(municipality_rows)
@@ -440,54 +438,12 @@ def _write_rows(
             result.changed_ars.append(ars)
         else:
             result.unchanged += 1
-    Municipality.objects.bulk_create(new, batch_size=BATCH_SIZE)
-    _update_rows(changed, changed_fields)
+    # Not bulk_create/bulk_update: for all of Germany (a new Gebietsstand changes every row)
+    # bulk_update's CASE per field and row alone takes about 6 s; these take well under one.
+    rows_insert(Municipality, new)
+    rows_update(Municipality, changed, fields=changed_fields)
     result.added += len(new)
     result.changed += len(changed)
-
-
-def _update_rows(rows: list[Municipality], fields: set[str]) -> None:
-    """Save ``fields`` of changed rows with one ``UPDATE … FROM (VALUES …)`` per batch.
-
-    Django's bulk_update builds a CASE expression per field and row, which takes about 6 s for all
-    of Germany (a new Gebietsstand changes every row); this takes well under one. PostgreSQL and
-    SQLite (3.33+) both understand this statement and name the VALUES columns column1, column2, ….
-    """
-    if not rows:
-        return
-    meta = Municipality._meta
-    model_fields = [meta.get_field(name) for name in sorted(fields)]
-    quote = connection.ops.quote_name
-    # PostgreSQL needs the VALUES columns typed; SQLite must not get CASTs (CAST(… AS date) has
-    # numeric affinity there and would turn '2025-11-30' into 2025).
-    typed = connection.vendor == "postgresql"
-    assignments = ", ".join(
-        f"{quote(model_field.column)} = "
-        + (
-            f"CAST(v.column{index} AS {model_field.db_type(connection)})"
-            if typed
-            else f"v.column{index}"
-        )
-        for index, model_field in enumerate(model_fields, start=2)
-    )
-    placeholders = "(" + ", ".join(["%s"] * (len(model_fields) + 1)) + ")"
-    table = quote(meta.db_table)
-    for start in range(0, len(rows), UPDATE_BATCH_SIZE):
-        batch = rows[start : start + UPDATE_BATCH_SIZE]
-        params: list[object] = []
-        for row in batch:
-            params.append(row.pk)
-            params.extend(
-                model_field.get_db_prep_save(getattr(row, model_field.attname), connection)
-                for model_field in model_fields
-            )
-        sql = (
-            f"UPDATE {table} SET {assignments} "  # noqa: S608 (column names come from the model)
-            f"FROM (VALUES {', '.join([placeholders] * len(batch))}) AS v "
-            f"WHERE {table}.{quote(meta.pk.column)} = v.column1"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
 
 
 def _upsert_lands(directory: Gemeindeverzeichnis) -> dict[str, Land]:

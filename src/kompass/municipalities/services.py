@@ -5,7 +5,8 @@ derived CSVs shipped in ``data/gemeindeverzeichnis`` (`import_gemeindeverzeichni
 `make run`). Both read into the same typed records (:mod:`kompass.municipalities.gv100ad`) and are
 written by :func:`kompass.municipalities.importing.gemeindeverzeichnis_load`, so the database ends up
 identical. Reading happens before the transaction starts; bad input raises
-:class:`GemeindeverzeichnisError` and nothing is written.
+:class:`GemeindeverzeichnisError` and nothing is written. Only one import writes at a time; a
+second one raises :class:`GemeindeverzeichnisImportRunningError` (a GemeindeverzeichnisError).
 """
 
 from pathlib import Path
@@ -14,15 +15,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kompass.core.db import tables_analyze
+from kompass.core.db import tables_analyze, transaction_lock_try
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.gv100ad import (
+    Gemeindeverzeichnis,
     GemeindeverzeichnisError,
     gv100ad_records_from_csv,
     parse_gv100ad,
 )
 from kompass.municipalities.importing import (
     ImportResult,
+    NrwClassification,
     gemeindeverzeichnis_load,
     nrw_classification_load,
 )
@@ -30,6 +33,7 @@ from kompass.municipalities.models import AdministrativeRegion, Land, Municipali
 
 __all__ = [
     "GemeindeverzeichnisError",
+    "GemeindeverzeichnisImportRunningError",
     "ImportResult",
     "gemeindeverzeichnis_import",
     "gemeindeverzeichnis_import_csv",
@@ -37,6 +41,30 @@ __all__ = [
 ]
 
 CSV_PATTERN = "gemeinden_de_gv100ad_*.csv"
+IMPORT_LOCK = "kompass.municipalities.gemeindeverzeichnis-import"
+
+
+class GemeindeverzeichnisImportRunningError(GemeindeverzeichnisError):
+    """Another import of the Gemeindeverzeichnis is writing right now; this one wrote nothing."""
+
+    def __init__(self):
+        super().__init__(
+            [
+                _(
+                    "Gerade läuft bereits ein anderer Import des Gemeindeverzeichnisses. Warten "
+                    "Sie, bis er abgeschlossen ist, und starten Sie den Import dann erneut."
+                )
+            ]
+        )
+
+
+def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassification) -> ImportResult:
+    """gemeindeverzeichnis_load in a transaction that no other import runs in parallel with: a
+    second one is refused at once instead of failing on the first one's rows (unique ARS)."""
+    with transaction.atomic():
+        if not transaction_lock_try(name=IMPORT_LOCK):
+            raise GemeindeverzeichnisImportRunningError
+        return gemeindeverzeichnis_load(directory, classification)
 
 
 def _default_classification_dir() -> Path:
@@ -56,8 +84,7 @@ def gemeindeverzeichnis_import(
         raise GemeindeverzeichnisError([_("Die Datei %(path)s gibt es nicht.") % {"path": path}])
     directory = parse_gv100ad(path)
     classification = nrw_classification_load(classification_dir or _default_classification_dir())
-    with transaction.atomic():
-        result = gemeindeverzeichnis_load(directory, classification)
+    result = _load_alone(directory, classification)
     tables_analyze(Land, AdministrativeRegion, MunicipalityType, Municipality)
     return result
 
@@ -76,8 +103,7 @@ def gemeindeverzeichnis_import_csv(*, directory: Path) -> ImportResult:
         )
     records = gv100ad_records_from_csv(matches[-1])
     classification = nrw_classification_load(directory)
-    with transaction.atomic():
-        result = gemeindeverzeichnis_load(records, classification)
+    result = _load_alone(records, classification)
     tables_analyze(Land, AdministrativeRegion, MunicipalityType, Municipality)
     return result
 

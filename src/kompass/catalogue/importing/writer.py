@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 
 from kompass.catalogue.choices import CatalogueEntity, ChangeKind, TargetGroup
 from kompass.catalogue.importing.reader import (
@@ -48,6 +48,7 @@ from kompass.catalogue.models import (
     Service,
     Topic,
 )
+from kompass.core.db import rows_insert, rows_update
 from kompass.core.text import fold
 
 SIMILAR_NAME_RATIO = 0.6
@@ -79,59 +80,6 @@ def _target_group_label(value: str) -> str:
 
 def _field_name(attname: str) -> str:
     return attname.removesuffix("_id")
-
-
-# The two helpers below write with cursor.executemany instead of QuerySet.bulk_create/
-# bulk_update: those compile one huge statement (bulk_update: a CASE WHEN per row and field), which
-# for a whole release costs several seconds of CPU; executemany needs a fraction of that on
-# SQLite and PostgreSQL alike. Column names come from the model's meta data and are quoted;
-# values are converted by their fields and passed as parameters. The catalogue models have no
-# auto_now fields or save() logic that this would skip.
-
-
-def bulk_insert(
-    model: type[models.Model], instances: list[models.Model], *, key_field: str | None = None
-) -> None:
-    """INSERT all instances; with key_field (a unique field), set their new pks afterwards."""
-    if not instances:
-        return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    params = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
-        for obj in instances
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    if key_field is not None:
-        pks = dict(model.objects.values_list(key_field, "pk"))
-        for obj in instances:
-            obj.pk = pks[getattr(obj, key_field)]
-            obj._state.adding = False
-            obj._state.db = connection.alias
-
-
-def bulk_update(model: type[models.Model], instances: list[models.Model], attnames: list[str]):
-    """UPDATE … SET the given fields … WHERE pk = %s, for all instances."""
-    if not instances:
-        return
-    fields = [model._meta.get_field(attname) for attname in attnames]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608 - see above
-        f"WHERE {quote(model._meta.pk.column)} = %s"
-    )
-    params = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields]
-        + [obj.pk]
-        for obj in instances
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 class ReleaseWriter:
@@ -205,8 +153,11 @@ class ReleaseWriter:
             to_update.append(instance)
             self._change(level, instance, ChangeKind.RETIRED)
 
-        bulk_insert(level.model, to_create, key_field=level.key_field)
-        bulk_update(level.model, to_update, sorted(update_fields))
+        # rows_insert/rows_update instead of bulk_create/bulk_update: those compile one huge
+        # statement (bulk_update a CASE WHEN per row and field), seconds of CPU for a release.
+        # The catalogue models have no save() logic that this would skip.
+        rows_insert(level.model, to_create)
+        rows_update(level.model, to_update, fields=update_fields)
         return result
 
     # --- the levels ---------------------------------------------------------------------------
@@ -493,12 +444,12 @@ def _sync_leika_types(
     ]
     for start in range(0, len(stale), BATCH_SIZE):
         through.objects.filter(id__in=stale[start : start + BATCH_SIZE]).delete()
-    through.objects.bulk_create(
+    rows_insert(
+        through,
         [
             through(service_id=service_id, leikatype_id=type_id)
             for service_id, type_id in sorted(desired - existing.keys())
         ],
-        batch_size=BATCH_SIZE,
     )
 
 
@@ -567,7 +518,7 @@ def apply_release(parsed: ParsedRelease, *, release: CatalogueRelease) -> Catalo
     life_situations = writer.life_situations(parsed.life_situations, topics)
     ozg_services = writer.ozg_services(parsed.ozg_services, topics, life_situations)
     writer.services(parsed.services, ozg_services, life_situations, leika_types)
-    bulk_insert(CatalogueChange, writer.changes)
+    rows_insert(CatalogueChange, writer.changes)
 
     kinds = defaultdict(int)
     for change in writer.changes:
