@@ -244,17 +244,57 @@ def sort_workspace(services: QuerySet[Service], sort: str | None) -> QuerySet[Se
     return services.order_by(*order)
 
 
+def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Service]:
+    """The given Leistungen annotated with the Kommune's records, in the order of pks.
+
+    The second step of every page: the filtered, sorted list yields only the ids of a page (a
+    narrow query, so PostgreSQL sorts ids instead of whole joined rows and drops the joins no
+    filter needs); the rows shown are then read for those ids alone.
+    """
+    services = with_records(
+        Service.objects.filter(pk__in=pks).select_related("ozg_service", "topic"),
+        municipality=municipality,
+    )
+    by_pk = {service.pk: service for service in services}
+    return [by_pk[pk] for pk in pks if pk in by_pk]
+
+
+class WorkspacePageList:
+    """What Paginator pages over: the count is known (from the counts per status) and a slice
+    reads the page's ids first, then their rows (see services_by_pk)."""
+
+    def __init__(self, services: QuerySet[Service], *, municipality: Municipality, count: int):
+        self.services = services
+        self.municipality = municipality
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, window: slice) -> list[Service]:
+        pks = list(self.services.values_list("pk", flat=True)[window])
+        return services_by_pk(pks, municipality=self.municipality)
+
+
 def board_cards(
-    services: QuerySet[Service], *, sort: str | None, per_column: int
+    services: QuerySet[Service], *, municipality: Municipality, sort: str | None, per_column: int
 ) -> dict[str, list[Service]]:
-    """The first per_column cards of every status column, in one query (a window function)."""
+    """The first per_column cards of every status column: their ids in one query (a window
+    function), then their rows."""
     services = sort_workspace(services, sort)
     ordering = services.query.order_by
-    ranked = services.annotate(
-        column_rank=Window(RowNumber(), partition_by=[F("impl_status")], order_by=ordering)
-    ).filter(column_rank__lte=per_column)
+    ranked = (
+        services.annotate(
+            column_rank=Window(RowNumber(), partition_by=[F("impl_status")], order_by=ordering)
+        )
+        .filter(column_rank__lte=per_column)
+        .values_list("pk", flat=True)
+    )
     columns: dict[str, list[Service]] = {status: [] for status in ImplementationStatus.values}
-    for service in ranked:
+    for service in services_by_pk(list(ranked), municipality=municipality):
         columns[service.impl_status].append(service)
     return columns
 

@@ -42,7 +42,7 @@ from kompass.implementation.services import ImplementationConflict
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DEFAULT_PER_PAGE = 50
-BOARD_CARDS_PER_COLUMN = 40
+BOARD_CARDS_PER_COLUMN = 20
 OZG_PER_PAGE = 50
 
 
@@ -132,14 +132,15 @@ def service_list(request: HttpRequest, pk: int) -> HttpResponse:
     ws = _workspace(request, pk)
     per_page = _per_page(request)
     counts = selectors.status_counts(ws["without_status"])
-    paginator = Paginator(
-        selectors.sort_workspace(ws["filtered"], ws["cleaned"].get("sort")), per_page
-    )
     # The counts per status already say how many rows match: spare the paginator's COUNT query
-    # over the (expensive) relevance list.
+    # over the relevance list.
     status = ws["cleaned"].get("status")
-    paginator.count = counts[status] if status else counts["total"]
-    page = paginator.get_page(request.GET.get("page"))
+    rows = selectors.WorkspacePageList(
+        selectors.sort_workspace(ws["filtered"], ws["cleaned"].get("sort")),
+        municipality=ws["municipality"],
+        count=counts[status] if status else counts["total"],
+    )
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
     page.object_list = selectors.rows_for(
         list(page.object_list),
         municipality=ws["municipality"],
@@ -174,7 +175,10 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     ws = _workspace(request, pk)
     counts = selectors.status_counts(ws["without_status"])
     cards = selectors.board_cards(
-        ws["without_status"], sort=ws["cleaned"].get("sort"), per_column=BOARD_CARDS_PER_COLUMN
+        ws["without_status"],
+        municipality=ws["municipality"],
+        sort=ws["cleaned"].get("sort"),
+        per_column=BOARD_CARDS_PER_COLUMN,
     )
     rows = selectors.rows_for(
         [card for column in cards.values() for card in column],
@@ -196,7 +200,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **ws,
         "columns": columns,
-        "statuses": ImplementationStatus,
+        # (value, label) pairs translated once, not once per card's move menu.
+        "status_choices": [(value, str(label)) for value, label in ImplementationStatus.choices],
         "board_url": f"{request.path}?{request.GET.urlencode()}" if request.GET else request.path,
     }
     return _render(request, "implementation/board.html", context)

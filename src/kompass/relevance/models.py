@@ -51,6 +51,14 @@ class TypeDecision(models.Model):
                 fields=["municipality_type", "service"], name="relevance_unique_type_decision"
             )
         ]
+        indexes = [
+            # "Durch den Kreis" decisions are few; every Kreis's list probes them per Leistung.
+            models.Index(
+                fields=["service", "municipality_type"],
+                condition=models.Q(value="by_district"),
+                name="relevance_by_district_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} / {self.municipality_type}: {self.get_value_display()}"

@@ -236,10 +236,50 @@ def relevance_list_for(
 def relevant_services_for(*, municipality: Municipality) -> QuerySet[Service]:
     """The Kommune's relevant LeiKa-Leistungen: its type's decisions plus its own deviations.
 
-    The one list that the workspace and every evaluation use (computed, never copied).
+    The one list that the workspace and every evaluation use (computed, never copied). It applies
+    the precedence of relevance_list_for (own deviation, then the type's decision – for a Kreis
+    also "durch den Kreis" of a member type –, then the default proposal) as one plain filter
+    instead of the annotated CASE chain: the planner estimates it better and the workspace pages,
+    which run it for every request, compile and execute it several times faster.
     """
-    return relevance_list_for(municipality=municipality).filter(
-        relevance_value=RelevanceValue.RELEVANT
+    relevant = RelevanceValue.RELEVANT.value
+    by_type = Q(_type__value=relevant)
+    if municipality.level == MunicipalityLevel.DISTRICT:
+        member_types = (
+            Municipality.objects.active()
+            .filter(district_id=municipality.pk, municipality_type__isnull=False)
+            .values("municipality_type_id")
+        )
+        by_type |= Q(
+            Exists(
+                TypeDecision.objects.filter(
+                    service_id=OuterRef("pk"),
+                    value=RelevanceValue.BY_DISTRICT,
+                    municipality_type_id__in=member_types,
+                )
+            )
+        )
+    relevant_by_default = [
+        code for code, value in DEFAULT_BY_LEIKA_TYPE.items() if value == relevant
+    ]
+    by_default = Q(_type__value__isnull=True, leika_type_codes__in=relevant_by_default)
+    return (
+        Service.objects.current()
+        .select_related("ozg_service", "topic")
+        .annotate(
+            _type=FilteredRelation(
+                "relevance_decisions",
+                condition=Q(
+                    relevance_decisions__municipality_type_id=municipality.municipality_type_id
+                ),
+            ),
+            _own=FilteredRelation(
+                "relevance_deviations",
+                condition=Q(relevance_deviations__municipality_id=municipality.pk),
+            ),
+        )
+        .filter(Q(_own__value=relevant) | (Q(_own__value__isnull=True) & (by_type | by_default)))
+        .order_by("ozg_service__ozg_id", "name", "pk")
     )
 
 

@@ -15,6 +15,7 @@ from kompass.implementation.models import (
     SavedFilter,
 )
 from kompass.implementation.tests.conftest import relevant_service
+from kompass.implementation.views import BOARD_CARDS_PER_COLUMN
 
 pytestmark = pytest.mark.django_db
 
@@ -560,8 +561,9 @@ def test_board_shows_the_first_cards_of_each_column_in_order(client, ws):
     )
     columns = {c["status"].value: c for c in response.context["columns"]}
     open_names = [row.service.name for row in columns["open"]["rows"]]
-    assert len(open_names) == 40
+    assert len(open_names) == BOARD_CARDS_PER_COLUMN
     assert open_names == sorted(open_names)
-    assert columns["open"]["hidden"] == 48 - 40
+    hidden = 48 - BOARD_CARDS_PER_COLUMN
+    assert columns["open"]["hidden"] == hidden
     assert [row.service.name for row in columns["done"]["rows"]] == [ws.services[0].name]
-    assert "8 weitere in der Liste" in response.content.decode()
+    assert f"{hidden} weitere in der Liste" in response.content.decode()

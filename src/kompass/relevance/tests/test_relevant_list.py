@@ -121,3 +121,39 @@ def test_a_kommune_without_type_gets_proposals_and_its_deviations(rw):
     rw.lemgo.save(update_fields=["municipality_type"])
     values = _values(rw.lemgo)
     assert values["Kita-Gebühren ermäßigen"] == ("relevant", "default")
+
+
+def test_the_relevant_list_applies_the_same_precedence_as_the_annotated_list(rw):
+    """relevant_services_for is a plain filter written apart from relevance_list_for's CASE chain:
+    both must agree for every Kommune, whatever mix of decisions and deviations there is."""
+    import random
+
+    from kompass.catalogue.models import Service
+    from kompass.relevance.choices import DeviationValue
+    from kompass.relevance.models import Deviation, TypeDecision
+
+    rnd = random.Random(7)
+    catalogue = list(Service.objects.current())
+    kommunen = [rw.lippe, rw.lemgo, rw.salzuflen, rw.kalletal, rw.herford, rw.bielefeld]
+    types = {m.municipality_type for m in kommunen}
+    for service in catalogue:
+        for municipality_type in types:
+            value = rnd.choice([*RelevanceValue.values, None])
+            if value is not None:
+                TypeDecision.objects.create(
+                    service=service, municipality_type=municipality_type, value=value
+                )
+        for municipality in rnd.sample(kommunen, 2):
+            Deviation.objects.create(
+                municipality=municipality,
+                service=service,
+                value=rnd.choice(DeviationValue.values),
+                reason="eigene Zuständigkeit",
+            )
+    for municipality in kommunen:
+        expected = {
+            s.pk
+            for s in relevance_list_for(municipality=municipality)
+            if s.relevance_value == RelevanceValue.RELEVANT
+        }
+        assert {s.pk for s in relevant_services_for(municipality=municipality)} == expected
