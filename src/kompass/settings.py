@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "kompass.municipalities",
     "kompass.relevance",
     "kompass.implementation",
+    "kompass.solutions",
+    "kompass.reports",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +127,12 @@ TASKS = {
     }
 }
 
-# --- Caches and sessions: shared between processes (database), so several app servers work -
+# --- Sessions and cache ----------------------------------------------------------------------
+# Sessions live in the database, so every application process behind the proxy knows every
+# sign-in (docs/operations.md, "Several application processes"). The cache is per process
+# (LocMem) unless REDIS_URL names a Redis server shared by all; nothing that must be shared between
+# processes may rely on it (tests/test_operations.py checks that no code uses it yet).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -135,8 +142,9 @@ if os.environ.get("REDIS_URL"):
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
+        # One Redis may serve several installations (e.g. test and production) on one database.
+        "KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX", "kompass"),
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Accounts --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -10,5 +10,7 @@ urlpatterns = [
     path("kommunen/", include("kompass.municipalities.urls")),
     path("relevanz/", include("kompass.relevance.urls")),
     path("umsetzung/", include("kompass.implementation.urls")),
+    path("loesungen/", include("kompass.solutions.urls")),
+    path("auswertungen/", include("kompass.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,6 @@ def site(request: HttpRequest) -> dict:
     section = None
     if match:
         section = _NAV_SECTIONS.get((match.namespace, match.url_name))
-        if match.namespace in ("relevance", "implementation"):
+        if match.namespace in ("relevance", "implementation", "solutions", "reports"):
             section = match.namespace
     return {"operator": settings.KOMPASS_OPERATOR, "nav_section": section}

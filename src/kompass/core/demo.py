@@ -20,6 +20,8 @@ from kompass.municipalities.services import (
     gemeindeverzeichnis_is_loaded,
 )
 from kompass.relevance.services import demo_relevance_seed
+from kompass.reports.services import demo_reports_seed
+from kompass.solutions.services import demo_solutions_seed
 
 DEMO_PROVIDER_SLUG = "krz-demo"
 DEMO_PROVIDER_NAME = "krz Minden-Ravensberg/Lippe (Demo)"
@@ -80,4 +82,10 @@ def demo_load(*, data_dir: Path | None = None) -> DemoReport:
     records = demo_implementation_seed()
     if records:
         report.steps.append(f"Beispiel-Umsetzungsdaten für Lemgo: {records} Leistungen")
+    seeded = demo_reports_seed()
+    if seeded:
+        report.steps.append(f"Beispiel-Umsetzungsdaten der Mitgliedskommunen: {seeded} Leistungen")
+    solutions = demo_solutions_seed()
+    if solutions:
+        report.steps.append(f"Beispiel-Lösungen angelegt: {solutions}")
     return report

@@ -29,6 +29,7 @@ from kompass.implementation.models import (
 )
 from kompass.implementation.selectors import EditScope
 from kompass.municipalities.models import Municipality
+from kompass.reports.services import topic_progress_refresh
 
 if TYPE_CHECKING:
     from kompass.accounts.selectors import AnyUser
@@ -152,7 +153,9 @@ def implementation_update(
         if record.version != expected_version:
             raise ImplementationConflict(record, service)
         _check_values(municipality=municipality, record=record, values=values, scope=scope)
-        _apply(record, values, actor=actor)
+        if _apply(record, values, actor=actor):
+            # The comparisons' counters, in the same transaction (never stale after an edit).
+            topic_progress_refresh(municipality_ids=[municipality.pk], topic_ids=[service.topic_id])
     return record
 
 
@@ -173,6 +176,7 @@ def implementation_bulk_update(
     if unknown:
         raise ValueError(f"not a bulk field: {sorted(unknown)}")
     changed = 0
+    topic_ids: set[int | None] = set()
     with transaction.atomic():
         for service, version in selections:
             record = _get_or_create_locked(municipality=municipality, service=service)
@@ -181,6 +185,9 @@ def implementation_bulk_update(
             _check_values(municipality=municipality, record=record, values=values, scope=scope)
             if _apply(record, values, actor=actor):
                 changed += 1
+                topic_ids.add(service.topic_id)
+        if topic_ids:
+            topic_progress_refresh(municipality_ids=[municipality.pk], topic_ids=topic_ids)
     return changed
 
 
@@ -307,4 +314,6 @@ def demo_implementation_seed() -> int:
                 },
             )
             created += int(was_created)
+        if created:
+            topic_progress_refresh(municipality_ids=[lemgo.pk])
     return created

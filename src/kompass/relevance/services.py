@@ -253,7 +253,22 @@ def type_decisions_set(
             to_update, ["value", "reason", "decided_by", "decided_at"], batch_size=500
         )
         RelevanceChange.objects.bulk_create(history, batch_size=500)
+        changed_types = {d.municipality_type_id for d in [*to_create, *to_update]}
+        if changed_types:
+            _progress_refresh_for_types(changed_types, topic_id=topic.pk)
     return result
+
+
+def _progress_refresh_for_types(type_ids: set[int], *, topic_id: int) -> None:
+    """Keep the precomputed progress per Kommune and Themenfeld (reports.TopicProgress) current
+    for every Kommune of the changed types, and for their Kreise ("durch den Kreis" decisions of a
+    member type change a Kreis's list), in the transaction of the decision."""
+    from kompass.reports.services import topic_progress_refresh
+
+    kommunen = Municipality.objects.active().filter(municipality_type_id__in=type_ids)
+    ids = set(kommunen.values_list("pk", flat=True))
+    ids |= set(kommunen.exclude(district_id=None).values_list("district_id", flat=True))
+    topic_progress_refresh(municipality_ids=ids, topic_ids=[topic_id])
 
 
 def type_decisions_bulk_set(
@@ -406,7 +421,14 @@ def deviation_set(
             actor=actor,
             actor_name=_actor_name(actor),
         )
+        _progress_refresh_for_deviation(municipality, service)
     return deviation
+
+
+def _progress_refresh_for_deviation(municipality: Municipality, service: Service) -> None:
+    from kompass.reports.services import topic_progress_refresh
+
+    topic_progress_refresh(municipality_ids=[municipality.pk], topic_ids=[service.topic_id])
 
 
 def deviation_remove(*, municipality: Municipality, service: Service, actor: User) -> bool:
@@ -432,6 +454,7 @@ def deviation_remove(*, municipality: Municipality, service: Service, actor: Use
             actor_name=_actor_name(actor),
         )
         deviation.delete()
+        _progress_refresh_for_deviation(municipality, service)
     return True
 
 

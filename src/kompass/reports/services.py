@@ -1,0 +1,196 @@
+"""Writes of the evaluations: keeping TopicProgress current, and demo data for the heat map.
+
+topic_progress_refresh recomputes the counters of some Kommunen (and Themenfelder) from the
+records; implementation.services calls it inside the transaction of every write, so a comparison
+never shows a figure older than the last committed edit. topic_progress_rebuild recomputes all
+rows in one INSERT … SELECT … GROUP BY (after bulk loads such as the benchmark's COPY, a catalogue
+import or a change of the default Reifegradmodell).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from kompass.catalogue.models import MaturityLevel
+from kompass.implementation.choices import ImplementationStatus, Priority
+from kompass.implementation.models import Implementation
+from kompass.municipalities.models import Municipality
+from kompass.reports.models import TopicProgress
+from kompass.reports.sql import in_list, pairs_sql
+
+# A threshold no level reaches: without a default Reifegradmodell nothing is OZG-conform.
+NO_COMPLIANT_LEVEL = 10_000
+
+
+def compliant_threshold() -> int:
+    """The lowest OZG-compliant level of the default Reifegradmodell (model 1.1: 3)."""
+    level = (
+        MaturityLevel.objects.filter(model__is_default=True, ozg_compliant=True)
+        .order_by("level")
+        .values_list("level", flat=True)
+        .first()
+    )
+    return NO_COMPLIANT_LEVEL if level is None else level
+
+
+def _insert_select(conditions: list[str], params: list, *, threshold: int) -> None:
+    pairs, pair_params = pairs_sql()
+    table = TopicProgress._meta.db_table
+    status = ImplementationStatus
+    where = "".join(f" AND {condition}" for condition in conditions)
+    sql = f"""
+        INSERT INTO {table} (municipality_id, topic_id, relevant, open, planning, in_progress,
+                             done, dropped, compliant, cases, compliant_cases)
+        SELECT m.id, s.topic_id, COUNT(*),
+               SUM(CASE WHEN i.status IS NULL OR i.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
+               COALESCE(SUM(i.case_count), 0),
+               COALESCE(SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s
+                                 THEN i.case_count ELSE 0 END), 0)
+        {pairs}{where}
+        GROUP BY m.id, s.topic_id
+    """
+    head = [
+        status.OPEN.value,
+        status.PLANNING.value,
+        status.IN_PROGRESS.value,
+        status.DONE.value,
+        status.DROPPED.value,
+        threshold,
+        threshold,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *pair_params, *params])
+
+
+def topic_progress_refresh(
+    *, municipality_ids: Iterable[int], topic_ids: Iterable[int | None] | None = None
+) -> None:
+    """Recompute the counters of the given Kommunen (only the given Themenfelder, None meaning
+    "without Themenfeld"; all when topic_ids is None) from their records.
+
+    Call it inside the transaction that changed the records. The Kommunen's rows are locked first
+    (FOR NO KEY UPDATE on PostgreSQL), so concurrent writers of one Kommune refresh one after the
+    other and the later one counts the earlier one's committed change.
+    """
+    municipality_ids = sorted(set(municipality_ids))
+    if not municipality_ids:
+        return
+    with transaction.atomic():
+        locked = Municipality.objects.filter(pk__in=municipality_ids).order_by("pk")
+        if connection.features.has_select_for_update:
+            locked = locked.select_for_update(
+                no_key=connection.features.has_select_for_no_key_update
+            )
+        list(locked.values_list("pk", flat=True))
+        rows = TopicProgress.objects.filter(municipality_id__in=municipality_ids)
+        m_condition, m_params = in_list("m.id", municipality_ids)
+        conditions, params = [m_condition], m_params
+        if topic_ids is not None:
+            topic_ids = set(topic_ids)
+            ids = sorted(t for t in topic_ids if t is not None)
+            t_condition, t_params = in_list("s.topic_id", ids)
+            if None in topic_ids:
+                t_condition = f"({t_condition} OR s.topic_id IS NULL)"
+                rows = rows.filter(topic_id__in=ids) | rows.filter(topic_id__isnull=True)
+            else:
+                rows = rows.filter(topic_id__in=ids)
+            conditions.append(t_condition)
+            params += t_params
+        rows.delete()
+        _insert_select(conditions, params, threshold=compliant_threshold())
+
+
+def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> int:
+    """Recompute every row (or those of the given Kommunen) set-based; returns the row count.
+
+    One DELETE and one INSERT … SELECT … GROUP BY over all Kommunen × Leistungen: the benchmark's
+    data generator calls it after its COPY load, and it repairs the table after a catalogue
+    import, a re-import of the Gemeindeverzeichnis or a change of the default Reifegradmodell.
+    """
+    with transaction.atomic():
+        if municipality_ids is None:
+            TopicProgress.objects.all().delete()
+            _insert_select([], [], threshold=compliant_threshold())
+            return TopicProgress.objects.count()
+    ids = list(municipality_ids)
+    topic_progress_refresh(municipality_ids=ids)
+    return TopicProgress.objects.filter(municipality_id__in=ids).count()
+
+
+# --- Demo data --------------------------------------------------------------------------------
+
+
+def demo_reports_seed(*, provider_slug: str = "krz-demo", seed: int = 2024) -> int:
+    """Give every member Kommune of the demo provider plausible implementation records (fixed
+    seed), so the heat map and the benchmark have something to compare, and fill TopicProgress for
+    the Kommunen of their Länder; idempotent: Kommunen that already have records are left alone.
+    Returns the number of records created.
+
+    Run after demo_relevance_seed and demo_implementation_seed (`make run` does it in
+    kompass.core.demo.demo_load).
+    """
+    from kompass.relevance.selectors import relevant_services_for
+
+    members = list(
+        Municipality.objects.filter(providers__slug=provider_slug)
+        .exclude(pk__in=Implementation.objects.values("municipality_id"))
+        .order_by("ars")
+    )
+    rng = random.Random(seed)
+    year = datetime.date.today().year - 1
+    created = 0
+    statuses = [
+        (ImplementationStatus.DONE, 3, 4),
+        (ImplementationStatus.IN_PROGRESS, 1, 2),
+        (ImplementationStatus.PLANNING, 0, 1),
+        (ImplementationStatus.DROPPED, 0, 0),
+    ]
+    with transaction.atomic():
+        for municipality in members:
+            # Each Kommune is somewhere between "just started" and "well advanced".
+            drive = rng.uniform(0.05, 0.6)
+            population = municipality.population or 10_000
+            records = []
+            for service_id in relevant_services_for(municipality=municipality).values_list(
+                "pk", flat=True
+            ):
+                if rng.random() > drive:
+                    continue
+                status, low, high = rng.choices(statuses, weights=[5, 3, 3, 1])[0]
+                records.append(
+                    Implementation(
+                        municipality=municipality,
+                        service_id=service_id,
+                        status=status,
+                        current_level=rng.randint(low, high),
+                        target_level=3,
+                        case_count=int(population * rng.uniform(0.0005, 0.05)),
+                        case_count_year=year,
+                        priority=rng.choice([Priority.HIGH, Priority.MEDIUM, Priority.LOW, ""]),
+                        planned_date=datetime.date(year + 1, rng.randint(1, 12), 1)
+                        if status
+                        in (ImplementationStatus.PLANNING, ImplementationStatus.IN_PROGRESS)
+                        else None,
+                    )
+                )
+            Implementation.objects.bulk_create(records, batch_size=1000)
+            created += len(records)
+        if created:
+            # Every Kommune of the members' Länder, so that the benchmark compares with all of
+            # them (NRW: ~430 Kommunen, a few seconds).
+            lands = Municipality.objects.filter(providers__slug=provider_slug).values("land_id")
+            topic_progress_rebuild(
+                municipality_ids=Municipality.objects.filter(land_id__in=lands).values_list(
+                    "pk", flat=True
+                )
+            )
+    return created

@@ -1,0 +1,311 @@
+"""TopicProgress: the set-based relevance rule equals relevance_list_for, the counters equal the
+live dashboard, and they are current right after every kind of edit (never stale)."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from kompass.catalogue.models import CatalogueRelease, Service
+from kompass.catalogue.tests.factories import ServiceFactory
+from kompass.implementation.models import Implementation
+from kompass.implementation.selectors import workspace_services
+from kompass.municipalities.choices import MunicipalityLevel
+from kompass.municipalities.models import Municipality
+from kompass.municipalities.tests.factories import MunicipalityTypeFactory
+from kompass.relevance.models import Deviation, TypeDecision
+from kompass.relevance.selectors import relevant_services_for
+from kompass.reports.models import TopicProgress
+from kompass.reports.selectors import municipality_dashboard
+from kompass.reports.services import topic_progress_rebuild, topic_progress_refresh
+from kompass.reports.sql import pairs_sql
+
+
+@dataclass
+class Typed:
+    w: object
+    services: dict[str, Service]
+
+
+@pytest.fixture
+def typed(ws):
+    """Kommunaltypen, type decisions (incl. "durch den Kreis"), deviations and a retired entry."""
+    w = ws.w
+    city = MunicipalityTypeFactory(code="mittlere-stadt", name="Mittlere Stadt")
+    other = MunicipalityTypeFactory(code="gemeinde", name="Gemeinde")
+    district = MunicipalityTypeFactory(code="kreis", name="Kreis", level=MunicipalityLevel.DISTRICT)
+    Municipality.objects.filter(pk__in=[w.lemgo.pk, w.herford.pk]).update(municipality_type=city)
+    Municipality.objects.filter(pk=w.bielefeld.pk).update(municipality_type=other)
+    Municipality.objects.filter(pk__in=[w.lippe.pk, w.kreis_herford.pk]).update(
+        municipality_type=district
+    )
+    kinds = {}
+    for key, codes, topic in [
+        ("type_relevant", "2/3", w.topic),
+        ("by_district", "2/3", w.topic),
+        ("federal", "1", w.other_topic),
+        ("undecided", "4", w.other_topic),
+        ("municipal", "5", w.other_topic),
+        ("no_topic", "5", None),  # topic removed below
+    ]:
+        kinds[key] = ServiceFactory(
+            name=key,
+            leika_type_codes=codes,
+            ozg_service__life_situation__topic=topic or w.topic,
+        )
+    Service.objects.filter(pk=kinds["no_topic"].pk).update(topic=None)
+    retired = ServiceFactory(name="retired", leika_type_codes="5")
+    Service.objects.filter(pk=retired.pk).update(
+        retired_in=CatalogueRelease.objects.create(label="2020")
+    )
+    TypeDecision.objects.create(
+        service=kinds["type_relevant"], municipality_type=city, value="relevant"
+    )
+    TypeDecision.objects.create(
+        service=kinds["type_relevant"], municipality_type=other, value="not_relevant"
+    )
+    TypeDecision.objects.create(
+        service=kinds["by_district"], municipality_type=city, value="by_district"
+    )
+    TypeDecision.objects.create(
+        service=kinds["municipal"], municipality_type=other, value="not_relevant"
+    )
+    Deviation.objects.create(
+        municipality=w.herford, service=kinds["type_relevant"], value="not_relevant"
+    )
+    Deviation.objects.create(municipality=w.bielefeld, service=kinds["undecided"], value="relevant")
+    Deviation.objects.create(municipality=w.bielefeld, service=kinds["municipal"], value="relevant")
+    for service, status, level, cases in [
+        (ws.services[0], "done", 4, 100),
+        (kinds["type_relevant"], "in_progress", 2, 7),
+        (kinds["no_topic"], "dropped", None, None),
+        (kinds["federal"], "done", 4, 999),  # a record of a Leistung not relevant any more
+        (retired, "done", 4, 5),
+    ]:
+        Implementation.objects.create(
+            municipality=w.lemgo,
+            service=service,
+            status=status,
+            current_level=level,
+            case_count=cases,
+        )
+    Implementation.objects.create(
+        municipality=w.lippe, service=kinds["by_district"], status="planning", current_level=1
+    )
+    return Typed(w=w, services=kinds)
+
+
+def _pairs() -> set[tuple[int, int]]:
+    sql, params = pairs_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.id, s.id {sql}", params)
+        return set(cursor.fetchall())
+
+
+def test_set_based_relevance_equals_the_relevance_list(typed):
+    expected = {
+        (m.pk, s.pk)
+        for m in Municipality.objects.active()
+        for s in relevant_services_for(municipality=m)
+    }
+    assert _pairs() == expected
+    w, kinds = typed.w, typed.services
+    # Spot checks of the rules.
+    assert (w.lemgo.pk, kinds["type_relevant"].pk) in expected
+    assert (w.herford.pk, kinds["type_relevant"].pk) not in expected  # own deviation
+    assert (w.lippe.pk, kinds["by_district"].pk) in expected  # for its Gemeinde Lemgo
+    assert (w.lemgo.pk, kinds["by_district"].pk) not in expected
+    assert (w.bielefeld.pk, kinds["undecided"].pk) in expected
+    assert (w.lemgo.pk, kinds["federal"].pk) not in expected
+
+
+def _table(municipality) -> dict:
+    return {
+        row.topic_id: (
+            row.relevant,
+            row.open,
+            row.planning,
+            row.in_progress,
+            row.done,
+            row.dropped,
+            row.compliant,
+            row.cases,
+            row.compliant_cases,
+        )
+        for row in TopicProgress.objects.filter(municipality=municipality)
+    }
+
+
+def _live(municipality, user, levels) -> dict:
+    dashboard = municipality_dashboard(
+        services=workspace_services(municipality=municipality),
+        user=user,
+        municipality=municipality,
+        levels=levels,
+    )
+    return {
+        c.topic_id: (c.relevant, *c.statuses.values(), c.compliant, c.cases, c.compliant_cases)
+        for c in dashboard.topics
+    }
+
+
+def test_rebuild_and_refresh_equal_the_live_dashboard(typed):
+    from kompass.reports.selectors import default_levels
+
+    levels = default_levels()
+    w = typed.w
+    count = topic_progress_rebuild()
+    assert count == TopicProgress.objects.count() > 0
+    for municipality in Municipality.objects.active():
+        assert _table(municipality) == _live(municipality, w.operator, levels), municipality
+    rebuilt = {m.pk: _table(m) for m in Municipality.objects.all()}
+    TopicProgress.objects.all().delete()
+    for municipality in Municipality.objects.all():
+        topic_progress_refresh(municipality_ids=[municipality.pk])
+    assert {m.pk: _table(m) for m in Municipality.objects.all()} == rebuilt
+    lemgo = _table(w.lemgo)
+    assert lemgo[None][5] == 1  # the dropped Leistung without Themenfeld
+    assert lemgo[w.topic.pk][7] == 107  # cases of relevant Leistungen only
+
+
+def test_refresh_of_one_topic_leaves_the_others(typed):
+    w = typed.w
+    topic_progress_rebuild()
+    before = _table(w.lemgo)
+    Implementation.objects.filter(municipality=w.lemgo).update(status="done")
+    topic_progress_refresh(municipality_ids=[w.lemgo.pk], topic_ids=[w.topic.pk])
+    after = _table(w.lemgo)
+    assert after[w.other_topic.pk] == before[w.other_topic.pk]
+    assert after[None] == before[None]
+    assert after[w.topic.pk] != before[w.topic.pk]
+    topic_progress_refresh(municipality_ids=[w.lemgo.pk], topic_ids=[None])
+    assert _table(w.lemgo)[None][4] == 1
+
+
+def _heat_cell(client, w, topic_index=0):
+    response = client.get(reverse("reports:heatmap", kwargs={"pk": w.provider.pk}))
+    row = next(r for r in response.context["heatmap"].rows if r.municipality.pk == w.lemgo.pk)
+    topics = response.context["heatmap"].topics
+    return dict(zip([t.pk for t in topics], row.cells, strict=True))[w.topic.pk]
+
+
+def test_counters_are_current_after_every_kind_of_edit(client, ws):
+    """Edit page, inline row, board move and bulk edit: the heat map shows the change at once."""
+    w = ws.w
+    client.force_login(w.operator)
+    topic_progress_rebuild()
+    assert _heat_cell(client, w).done == 0
+    service = ws.services[0]
+    base = {"pk": w.lemgo.pk, "service_pk": service.pk}
+    response = client.post(
+        reverse("implementation:edit", kwargs=base),
+        {"status": "done", "current_level": "3", "version": "0"},
+    )
+    assert response.status_code == 302
+    cell = _heat_cell(client, w)
+    assert (cell.done, cell.compliant) == (1, 1)
+
+    response = client.post(
+        reverse("implementation:move", kwargs=base), {"status": "in_progress", "version": "1"}
+    )
+    assert response.status_code == 302
+    assert _heat_cell(client, w).done == 0
+
+    second = ws.services[1]
+    response = client.post(
+        reverse("implementation:row-edit", kwargs={"pk": w.lemgo.pk, "service_pk": second.pk}),
+        {
+            f"r{second.pk}-status": "done",
+            f"r{second.pk}-version": "0",
+            f"r{second.pk}-current_level": "",
+            f"r{second.pk}-target_level": "",
+            f"r{second.pk}-priority": "",
+        },
+    )
+    assert response.status_code == 302
+    assert _heat_cell(client, w).done == 1
+
+    response = client.post(
+        reverse("implementation:bulk-edit", kwargs={"pk": w.lemgo.pk}),
+        {
+            "bulk-selected": [f"{s.pk}:{v}" for s, v in [(ws.services[2], 0), (ws.services[3], 0)]],
+            "bulk-status": "done",
+        },
+    )
+    assert response.status_code == 302
+    cell = _heat_cell(client, w)
+    assert cell.done == 3
+    assert cell.relevant == 4
+
+
+def test_a_refused_edit_changes_no_counter(client, ws):
+    w = ws.w
+    topic_progress_rebuild()
+    before = _table(w.lemgo)
+    client.force_login(w.lemgo_admin)
+    response = client.post(
+        reverse("implementation:edit", kwargs={"pk": w.lemgo.pk, "service_pk": ws.services[0].pk}),
+        {"status": "done", "current_level": "9", "version": "0"},
+    )
+    assert response.status_code == 400
+    assert _table(w.lemgo) == before
+
+
+def test_demo_seed_fills_the_members_and_is_idempotent(ws):
+    from kompass.reports.services import demo_reports_seed
+
+    w = ws.w
+    Implementation.objects.create(municipality=w.lemgo, service=ws.services[0], status="done")
+    created = demo_reports_seed(provider_slug=w.provider.slug)
+    assert created > 0
+    touched = set(Implementation.objects.values_list("municipality_id", flat=True))
+    assert touched <= set(w.provider.members.values_list("pk", flat=True))
+    assert Implementation.objects.filter(municipality=w.lemgo).count() == 1  # left alone
+    assert demo_reports_seed(provider_slug=w.provider.slug) == 0
+    from kompass.reports.selectors import default_levels
+
+    for municipality in Municipality.objects.filter(land=w.lemgo.land):
+        assert _table(municipality) == _live(municipality, w.operator, default_levels())
+
+
+def test_counters_follow_relevance_decisions_and_deviations(typed):
+    """A type decision (also "durch den Kreis") and a Kommune's deviation change which Leistungen
+    count: the counters are refreshed in the same transaction."""
+    from kompass.relevance import services as relevance
+    from kompass.relevance.choices import DeviationValue, RelevanceValue
+    from kompass.relevance.services import CellInput
+    from kompass.reports.selectors import default_levels
+
+    levels = default_levels()
+    w = typed.w
+    topic_progress_rebuild()
+    city_type = Municipality.objects.get(pk=w.lemgo.pk).municipality_type
+    service = typed.services["type_relevant"]
+    relevance.type_decisions_set(
+        topic=service.topic,
+        land=city_type.land,
+        cells=[
+            CellInput(
+                service_id=service.pk,
+                type_id=city_type.pk,
+                value=RelevanceValue.BY_DISTRICT,
+                reason="Der Kreis ist zuständig",
+            )
+        ],
+        actor=w.operator,
+    )
+    lemgo = Municipality.objects.get(pk=w.lemgo.pk)
+    relevance.deviation_set(
+        municipality=lemgo,
+        service=typed.services["undecided"],
+        value=DeviationValue.RELEVANT,
+        reason="eigene Zuständigkeit",
+        actor=w.operator,
+    )
+    for municipality in Municipality.objects.active():
+        assert _table(municipality) == _live(municipality, w.operator, levels), municipality
+    relevance.deviation_remove(
+        municipality=lemgo, service=typed.services["undecided"], actor=w.operator
+    )
+    assert _table(lemgo) == _live(lemgo, w.operator, levels)

@@ -1,0 +1,51 @@
+"""Concurrent edits of different Leistungen in one Kommune and Themenfeld: both end up in the
+counters (the refresh is serialised per Kommune, the later one counts the earlier commit).
+Real concurrency needs row locks, so this runs on PostgreSQL only."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from kompass.implementation.selectors import EditScope
+from kompass.implementation.services import implementation_update
+from kompass.reports.models import TopicProgress
+from kompass.reports.services import topic_progress_rebuild
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises all writers: run with DATABASE_URL pointing to PostgreSQL.",
+)
+def test_concurrent_edits_of_one_topic_are_both_counted(ws):
+    w = ws.w
+    topic_progress_rebuild()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def finish(service):
+        try:
+            barrier.wait(timeout=10)
+            implementation_update(
+                municipality=w.lemgo,
+                service=service,
+                values={"status": "done", "current_level": 3},
+                expected_version=0,
+                scope=EditScope(all_records=True),
+                actor=w.lemgo_admin,
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=finish, args=(s,)) for s in ws.services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
+    assert (row.relevant, row.done, row.compliant, row.open) == (4, 4, 4, 0)
