@@ -9,6 +9,19 @@ SCENARIO_TITLES = {
     "gv100ad_import": "GV100AD import (all of Germany, raw fixed-width file)",
     "catalogue_search": "Catalogue list page with search/filters, via gunicorn",
     "relevance_matrix": "Relevance matrix of the largest Themenfeld (signed in), via gunicorn",
+    "data_generate": "Data generator (bench/generate.py): all Kommunen of the scale",
+    "implementation_list": "Workspace list with filters, sorts, pages (Kommune admin)",
+    "implementation_mine": "Workspace list as Bearbeiter (lands on own departments)",
+    "implementation_board": "Workspace board, with and without filters",
+    "implementation_detail": "Workspace detail of a Leistung with its history",
+    "implementation_ozg": "Workspace roll-up per OZG-Leistung",
+    "report_aggregates": "Report aggregates: TopicProgress rebuilt set-based after the COPY load",
+    "reports_dashboard": "Kommune dashboard, with a Fachbereich filter, and its print page",
+    "reports_global": "Global Reifegrad of Leistungen and OZG-Leistungen (as operator)",
+    "reports_benchmark": "Benchmark of a Kommune among comparable Kommunen",
+    "reports_heatmap": "Provider heat map of all Kommunen of the scale, paginated and filtered",
+    "workspace_export": "XLSX export of a Kommune's whole Leistungen list",
+    "solutions_gaps": "Lücken und Angebote (gap list with ~500 solutions), pages and filter",
 }
 ENGINE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -29,22 +42,64 @@ def _result_cell(figures: dict) -> str:
         return "failed: " + figures["error"].splitlines()[0]
     if "p95_ms" in figures:
         cell = (
-            f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, "
-            f"{figures['rps']} req/s ({figures['requests']} requests, {figures['errors']} errors)"
+            f"{figures.get('clients', '?')} clients: p50 {figures['p50_ms']:.1f} ms, "
+            f"p95 {figures['p95_ms']:.1f} ms, {figures['rps']} req/s "
+            f"({figures['requests']} requests, {figures['errors']} errors)"
         )
         single = figures.get("single_client")
         if single:
             cell += (
                 f"; one client alone: p50 {single['p50_ms']:.1f} ms, p95 {single['p95_ms']:.1f} ms"
             )
+        if "floor_ms" in figures:
+            cell += f"; floor p50 {figures['floor_ms']:.1f} ms, ratio {figures['ratio']:.2f}"
+        if "inprocess_ms" in figures:
+            cell += (
+                f"; in-process median {figures['inprocess_ms']:.1f} ms, of it SQL "
+                f"{figures['sql_ms']:.1f} ms, Python {figures['python_ms']:.1f} ms"
+            )
+        memory = (figures.get("export") or {}).get("memory")
+        if memory:
+            rows = figures["export"]["rows"]
+            peaks = ", ".join(
+                f"{item['peak_mib']:.1f} MiB" for item in sorted(memory, key=lambda m: m["url"])
+            )
+            cell += (
+                f"; peak memory of one export (tracemalloc): {peaks} for "
+                f"{min(rows.values()):,}–{max(rows.values()):,} rows"
+            )
         return cell
+    if "rebuilt_rows" in figures:
+        return (
+            f"{figures['seconds']:.1f} s, {figures['rebuilt_rows']:,} rows for "
+            f"{figures['kommunen']:,} Kommunen"
+        )
+    if "rows_per_second" in figures:
+        total = sum(figures["rows"].values())
+        return (
+            f"{figures['seconds']:.1f} s, {total:,} rows ({figures['rows_per_second']:,} rows/s) "
+            f"for {figures['kommunen']:,} Kommunen"
+        )
     return f"{figures['seconds']:.2f} s"
 
 
 def _met_cell(figures: dict) -> str:
     if "meets_target" not in figures:
         return "–"
-    return "yes" if figures["meets_target"] else "**no**"
+    cells = ["yes" if figures["meets_target"] else "**no**"]
+    if "meets_load_target" in figures:
+        cells.append(("yes" if figures["meets_load_target"] else "**no**") + " (8 clients)")
+    if "meets_ratio_target" in figures:
+        cells.append(("yes" if figures["meets_ratio_target"] else "**no**") + " (ratio)")
+    return "; ".join(cells)
+
+
+def _target_cell(results: dict, figures: dict) -> str:
+    cells = [figures.get("target") or results["targets"].get(figures["scenario"], "–")]
+    for key in ("load_target", "ratio_target"):
+        if key in figures:
+            cells.append(figures[key])
+    return "; ".join(cells)
 
 
 def _queries_cell(figures: dict) -> str:
@@ -76,9 +131,29 @@ def markdown(results: dict) -> str:
         "the workers and the database share the cores. "
         "Latency is measured by the client (request "
         "sent to body read); SQL statements per page are counted separately with Django's test "
-        "client. `--scale` is recorded; the data sets that depend on it come with the "
-        "implementation scenarios. Every run rewrites this file and `latest.json` (all figures, "
-        "also per URL)."
+        "client. "
+        "Before the pages are measured, `bench/generate.py` fills the database for `--scale` "
+        "(nrw: all NRW Kommunen, de: all of Germany) with a fixed seed: relevance decisions, "
+        "Fachbereiche, implementation records for 40–95 % of each Kommune's relevant Leistungen "
+        "with history and checklist steps (COPY on PostgreSQL). The workspace scenarios "
+        "(`implementation_*`) load the pages of the four Kommunen with the most relevant "
+        "Leistungen and of the largest Kreis, signed in as their Kommune admin (or Bearbeiter), "
+        f"with {load.get('workspace_clients', 8)} concurrent clients and then one client alone; "
+        "on PostgreSQL their floor (the SQL the page fundamentally needs, hand-written in "
+        "`bench/floor.py`, timed with psycopg) gives the ratio page p50 (one client) / floor p50. "
+        "The generator also writes ~500 published solutions with coverage and usages "
+        "(solutions.services.solutions_sample_create) and rebuilds the report aggregates "
+        "(reports.services.topic_progress_rebuild, timed). The evaluation and marketplace "
+        "scenarios (`reports_*`, `workspace_export`, `solutions_gaps`) are measured the same "
+        f"way with {load.get('report_requests', '?')} requests from "
+        f"{load.get('workspace_clients', 8)} clients and {load.get('report_single_requests', '?')} "
+        "from one; the Kommune pages as the measured Kommunen's admin, the global views and the "
+        "heat map as the bench provider's operator. For them the run also shows the in-process "
+        "split (Django's test client in the bench process, DEBUG off, median of 3 per URL): the "
+        "time of the SQL statements and the rest (Python: ORM, templates, XLSX writing), and for "
+        "the export the peak Python memory of one export (tracemalloc). "
+        f"Workspace scenarios run on: {', '.join(load.get('workspace_engines', []))}. "
+        "Every run rewrites this file and `latest.json` (all figures, also per URL)."
     )
     last_run = (
         f"Last run: {results['generated_at']}, scale `{results['scale']}`. Machine: "
@@ -103,7 +178,7 @@ def markdown(results: dict) -> str:
         engine = figures.get("engine_version") or ENGINE_TITLES.get(figures["engine"])
         lines.append(
             f"| {SCENARIO_TITLES.get(name, name)} | {engine} | {_result_cell(figures)} | "
-            f"{results['targets'].get(name, '–')} | {_met_cell(figures)} | "
+            f"{_target_cell(results, figures)} | {_met_cell(figures)} | "
             f"{_queries_cell(figures)} |"
         )
     lines.append("")

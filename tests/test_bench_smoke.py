@@ -1,9 +1,14 @@
 """Smoke test of the benchmark machinery (bench/): tiny data, one short load run, real gunicorn.
 
 Not the benchmark itself (that is `make bench`): it checks that a run migrates its own database,
-imports a small catalogue and a small raw GV100AD file, serves the search page with gunicorn and
-reports figures with the expected keys. It runs on SQLite, or on PostgreSQL when DATABASE_URL
-points there (in a database of its own, dropped afterwards).
+imports a small catalogue and a small raw GV100AD file, generates implementation data for the
+three demo Kreise and their Gemeinden (scale "smoke"; the generator checks its relevant sets
+against the application's), serves the search page and the workspace pages with gunicorn and
+reports figures with the expected keys (on PostgreSQL also the floor and the ratio), and the same
+for the evaluation and marketplace pages (with the solutions and report aggregates the generator's
+extensions write). It runs on
+SQLite, or on PostgreSQL when DATABASE_URL points there (in a database of its own, dropped
+afterwards).
 """
 
 import csv
@@ -24,7 +29,22 @@ from kompass.core.demo import DEMO_DISTRICT_CODES
 
 DATA = REPO_ROOT / "data"
 LEIKA_FILE = "leika_leistungen_ozg_kdn2019.csv"
-LARGEST_TOPIC_OZG_IDS = {"10279", "10282"}  # OZG-Leistungen of "Unternehmensführung & -entwicklung"
+LARGEST_TOPIC_OZG_IDS = {"10279", "10282"}
+WORKSPACE = (
+    "implementation_list",
+    "implementation_mine",
+    "implementation_board",
+    "implementation_detail",
+    "implementation_ozg",
+)  # OZG-Leistungen of "Unternehmensführung & -entwicklung"
+REPORTS = (
+    "reports_dashboard",
+    "reports_global",
+    "reports_benchmark",
+    "reports_heatmap",
+    "workspace_export",
+    "solutions_gaps",
+)
 
 
 def _largest_topic(limit: int):
@@ -104,7 +124,7 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     catalogue, gemeinden = tiny_data
     engine, postgres_url = _engine_and_url()
     config = BenchConfig(
-        scale="nrw",
+        scale="smoke",
         engines=(engine,),
         catalogue_dir=catalogue,
         gemeinden_csv=gemeinden,
@@ -114,6 +134,13 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
         warmup_requests=4,
         single_client_requests=8,
         max_seconds=60,
+        workspace_clients=3,
+        workspace_requests=15,
+        workspace_single_requests=5,
+        workspace_warmup_requests=6,
+        report_requests=9,
+        report_single_requests=3,
+        floor_repeat=1,
         schema_from_models=True,
         compress_static=False,
         **({"postgres_url": postgres_url} if postgres_url else {}),
@@ -124,7 +151,7 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     results = json.loads(output.read_text(encoding="utf-8"))
 
     assert failed_scenarios(results) == [], "\n".join(config.log)
-    assert results["scale"] == "nrw"
+    assert results["scale"] == "smoke"
     assert results["machine"]["nproc"] >= 1
     assert results["machine"]["cpu_model"]
 
@@ -160,9 +187,69 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     for name in ("catalogue_import", "gv100ad_import", "catalogue_search", "relevance_matrix"):
         assert isinstance(results["scenarios"][f"{name}:{engine}"]["meets_target"], bool)
 
+    generated = results["scenarios"][f"data_generate:{engine}"]
+    assert generated["kommunen"] == 39  # three Kreise and their 36 Gemeinden
+    assert generated["rows"]["implementations"] > 0
+    assert generated["rows"]["changes"] >= generated["rows"]["implementations"]
+    assert generated["rows"]["departments"] >= 6 * 39
+    assert generated["rows_per_second"] > 0
+    assert 4 <= len(generated["measured"]) <= 5
+    assert any(item["level"] == "district" for item in generated["measured"])
+    for name in WORKSPACE:
+        page = results["scenarios"][f"{name}:{engine}"]
+        assert page["errors"] == 0, (name, page["error_samples"])  # signed in with real roles
+        assert page["requests"] == 15
+        assert page["clients"] == 3
+        assert 0 < page["p50_ms"] <= page["p95_ms"]
+        assert 0 < page["queries"] < 60, name
+        assert isinstance(page["meets_target"], bool)
+        if engine == "postgresql":
+            assert page["floor_ms"] > 0
+            assert page["ratio"] > 0
+            assert isinstance(page["meets_load_target"], bool)
+            assert all("floor_ms" in figures for figures in page["urls"].values())
+    assert any(
+        "status=" in url for url in results["scenarios"][f"implementation_list:{engine}"]["urls"]
+    )
+
+    assert generated["rows"]["solutions"] == 40
+    assert generated["rows"]["solution_coverage"] >= 40
+    assert generated["rows"]["solution_usages"] > 0
+    assert generated["rows"]["topic_progress"] > 0
+    aggregates = results["scenarios"][f"report_aggregates:{engine}"]
+    assert aggregates["rebuilt_rows"] == generated["rows"]["topic_progress"]
+    assert aggregates["seconds"] >= 0
+    for name in REPORTS:
+        page = results["scenarios"][f"{name}:{engine}"]
+        assert page["errors"] == 0, (name, page["error_samples"])  # signed in with real roles
+        assert page["requests"] == 9
+        assert page["clients"] == 3
+        assert page["single_client"]["requests"] == 3
+        assert 0 < page["p50_ms"] <= page["p95_ms"]
+        assert 0 < page["queries"] < 60, name
+        assert isinstance(page["meets_target"], bool)
+        assert 0 <= page["sql_ms"] <= page["inprocess_ms"]
+        assert all("python_ms" in figures for figures in page["urls"].values())
+        if engine == "postgresql":
+            assert page["floor_ms"] > 0
+            assert page["ratio"] > 0
+            assert all("floor_ms" in figures for figures in page["urls"].values())
+    urls = results["scenarios"][f"solutions_gaps:{engine}"]["urls"]
+    assert any("offers=uncovered" in url for url in urls)
+    assert any("page=5" in url for url in urls)
+    urls = results["scenarios"][f"reports_dashboard:{engine}"]["urls"]
+    assert any("department=" in url for url in urls)
+    assert any("/bericht/" in url for url in urls)
+    urls = results["scenarios"][f"reports_global:{engine}"]["urls"]
+    assert any("/ozg-leistung/" in url for url in urls)
+    assert any("/leistung/" in url for url in urls)
+    export = results["scenarios"][f"workspace_export:{engine}"]["export"]
+    assert all(item["peak_mib"] > 0 and item["bytes"] > 0 for item in export["memory"])
+    assert all(rows > 0 for rows in export["rows"].values())
+
     table = markdown(results)
     assert "| Scenario | Engine |" in table
-    assert table.count("\n| ") >= 5  # header + four scenarios
+    assert table.count("\n| ") >= 18  # header + 17 scenarios
     # The run cleans up after itself: no database file or collected static files are left.
     assert not list((tmp_path / "work").glob("*.sqlite3"))
     assert not list((tmp_path / "work").glob("run-*"))
