@@ -259,44 +259,99 @@ def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Servic
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
-class WorkspacePageList:
-    """What Paginator pages over: the count is known (from the counts per status) and a slice
-    reads the page's ids first, then their rows (see services_by_pk)."""
+@dataclass
+class WorkspacePage:
+    """One page of the list: its Leistungen (annotated) and the counts per status (plus "total")
+    of the list without its status filter, which label the status tabs above the list."""
 
-    def __init__(self, services: QuerySet[Service], *, municipality: Municipality, count: int):
-        self.services = services
-        self.municipality = municipality
-        self._count = count
+    services: list[Service]
+    counts: dict[str, int]
+    number: int
+    count: int
 
-    def count(self) -> int:
-        return self._count
 
-    def __len__(self) -> int:
-        return self._count
+def workspace_page(
+    services: QuerySet[Service],
+    *,
+    municipality: Municipality,
+    status: str | None,
+    sort: str | None,
+    number: int,
+    per_page: int,
+) -> WorkspacePage:
+    """The page `number` of the (status-filtered, sorted) list and the counts per status, from one
+    query over the list without its status filter, then the page's rows (services_by_pk).
 
-    def __getitem__(self, window: slice) -> list[Service]:
-        pks = list(self.services.values_list("pk", flat=True)[window])
-        return services_by_pk(pks, municipality=self.municipality)
+    Window functions number the rows in the list's order (within the chosen status) and count
+    each status; besides the page's rows the query keeps the first row of every status, which
+    carries that status's count. A page beyond the end is clamped to the last one.
+    """
+    services = sort_workspace(services, sort)
+    ordering = services.query.order_by
+    by_status = [F("impl_status")]
+    ranked = services.annotate(
+        status_rank=Window(RowNumber(), partition_by=by_status, order_by=ordering),
+        status_count=Window(Count("pk"), partition_by=by_status),
+        list_rank=Window(RowNumber(), order_by=ordering),
+    )
+    rank = "status_rank" if status else "list_rank"
+    in_status = {"impl_status": status} if status else {}
+
+    def read(number: int) -> tuple[list[int], dict[str, int]]:
+        bottom = (number - 1) * per_page
+        on_page = Q(**{f"{rank}__gt": bottom, f"{rank}__lte": bottom + per_page}, **in_status)
+        counts = dict.fromkeys(ImplementationStatus.values, 0)
+        page: list[tuple[int, int]] = []
+        for pk, row_status, count, row_rank in ranked.filter(
+            on_page | Q(status_rank=1)
+        ).values_list("pk", "impl_status", "status_count", rank):
+            counts[row_status] = count
+            if bottom < row_rank <= bottom + per_page and (not status or row_status == status):
+                page.append((row_rank, pk))
+        counts["total"] = sum(counts.values())
+        return [pk for _rank, pk in sorted(page)], counts
+
+    number = max(number, 1)
+    pks, counts = read(number)
+    count = counts.get(status, 0) if status else counts["total"]
+    last = max((count + per_page - 1) // per_page, 1)
+    if number > last:
+        number = last
+        pks, counts = read(number)
+    return WorkspacePage(
+        services=services_by_pk(pks, municipality=municipality),
+        counts=counts,
+        number=number,
+        count=count,
+    )
 
 
 def board_cards(
     services: QuerySet[Service], *, municipality: Municipality, sort: str | None, per_column: int
-) -> dict[str, list[Service]]:
-    """The first per_column cards of every status column: their ids in one query (a window
-    function), then their rows."""
+) -> tuple[dict[str, list[Service]], dict[str, int]]:
+    """The first per_column cards of every status column and the count per column (plus
+    "total"): ids and counts in one query (window functions), then the cards' rows."""
     services = sort_workspace(services, sort)
     ordering = services.query.order_by
+    by_status = [F("impl_status")]
     ranked = (
         services.annotate(
-            column_rank=Window(RowNumber(), partition_by=[F("impl_status")], order_by=ordering)
+            column_rank=Window(RowNumber(), partition_by=by_status, order_by=ordering),
+            column_count=Window(Count("pk"), partition_by=by_status),
         )
         .filter(column_rank__lte=per_column)
-        .values_list("pk", flat=True)
+        .values_list("pk", "impl_status", "column_count")
     )
+    counts = dict.fromkeys(ImplementationStatus.values, 0)
+    pks = []
+    for pk, status, count in ranked:
+        pks.append(pk)
+        counts[status] = count
+    counts["total"] = sum(counts.values())
     columns: dict[str, list[Service]] = {status: [] for status in ImplementationStatus.values}
-    for service in services_by_pk(list(ranked), municipality=municipality):
+    for service in services_by_pk(pks, municipality=municipality):
         columns[service.impl_status].append(service)
-    return columns
+    return columns, counts
 
 
 def status_counts(services: QuerySet[Service]) -> dict[str, int]:

@@ -40,7 +40,7 @@ from kompass.implementation.forms import (
 from kompass.implementation.models import ImplementationStep
 from kompass.implementation.services import ImplementationConflict
 
-PER_PAGE_CHOICES = (25, 50, 100, 200)
+PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 BOARD_CARDS_PER_COLUMN = 20
 OZG_PER_PAGE = 50
@@ -131,18 +131,23 @@ def service_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Every relevant Leistung of the Kommune with its record: filters, counts, bulk edit."""
     ws = _workspace(request, pk)
     per_page = _per_page(request)
-    counts = selectors.status_counts(ws["without_status"])
-    # The counts per status already say how many rows match: spare the paginator's COUNT query
-    # over the relevance list.
-    status = ws["cleaned"].get("status")
-    rows = selectors.WorkspacePageList(
-        selectors.sort_workspace(ws["filtered"], ws["cleaned"].get("sort")),
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1
+    result = selectors.workspace_page(
+        ws["without_status"],
         municipality=ws["municipality"],
-        count=counts[status] if status else counts["total"],
+        status=ws["cleaned"].get("status"),
+        sort=ws["cleaned"].get("sort"),
+        number=number,
+        per_page=per_page,
     )
-    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    counts = result.counts
+    # The count is known from the same query: the paginator only does the arithmetic.
+    page = Paginator(range(result.count), per_page).get_page(result.number)
     page.object_list = selectors.rows_for(
-        list(page.object_list),
+        result.services,
         municipality=ws["municipality"],
         scope=ws["scope"],
         default_target=ws["default_target"],
@@ -173,8 +178,7 @@ def service_list(request: HttpRequest, pk: int) -> HttpResponse:
 def board(request: HttpRequest, pk: int) -> HttpResponse:
     """Kanban board: one column per status, the cards filtered like the list."""
     ws = _workspace(request, pk)
-    counts = selectors.status_counts(ws["without_status"])
-    cards = selectors.board_cards(
+    cards, counts = selectors.board_cards(
         ws["without_status"],
         municipality=ws["municipality"],
         sort=ws["cleaned"].get("sort"),
