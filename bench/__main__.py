@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="concurrent clients of the workspace scenarios (issue 8 judges at 8)",
     )
     parser.add_argument(
-        "--requests", type=_positive_int, default=800, help="measured requests per engine"
+        "--requests", type=_positive_int, default=400, help="measured requests per engine"
     )
     parser.add_argument(
         "--max-seconds", type=float, default=90.0, help="time limit of each load run"

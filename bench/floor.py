@@ -26,7 +26,8 @@ The evaluation (issue 6) and marketplace (issue 7) pages:
                     (Reifegrad, status), the 10 visible Kommunen furthest ahead with contact and
                     Fachbereich, the 20 solutions most used for it
     global_ozg      the same over the (Kommune, LeiKa-Leistung) pairs of an OZG-Leistung, per
-                    LeiKa-Leistung; the 10 visible Kommunen with the most OZG-conform ones
+                    LeiKa-Leistung (relevant Kommunen counted per Kommunaltyp, records checked one
+                    by one, see _OZG_SERVICES); the 10 visible Kommunen with the most OZG-conform
     benchmark       the Kommunaltyp's active Kommunen (population for the size class), those in
                     the Kommune's providers' areas, and their TopicProgress rows
     heatmap         the filtered members' count and one page of them (Kreis, type), their
@@ -498,43 +499,104 @@ def _global_service(cursor, probe: dict) -> None:
     cursor.fetchall()
 
 
-_OZG_PAIRS = f"""
-WITH pairs AS (
-    SELECT m.id AS m_id, s.id AS s_id, s.name AS s_name
-    FROM catalogue_service s
-    JOIN municipalities_municipality m ON m.dissolved_on IS NULL
-    LEFT JOIN relevance_typedecision td
-        ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
-    LEFT JOIN relevance_deviation dv ON dv.service_id = s.id AND dv.municipality_id = m.id
-    WHERE s.ozg_service_id = %(ozg_service_id)s AND s.retired_in_id IS NULL
-      AND {_relevant_kommune_condition("s.id", "s.leika_type_codes = '5'")}
+# The global view of an OZG-Leistung, written as a hand-written implementation would: not one
+# relevance check per (Kommune, LeiKa-Leistung) pair of all Germany (11,000 × up to 300), but
+# (1) the relevant Kommunen per Leistung counted per Kommunaltyp (a type decision or the default
+# proposal holds for every Kommune of the type), with the pairwise check only for the Kreise (their
+# "durch den Kreis" rule) and the Kommunen with an own deviation, and (2) the records of the
+# Leistungen, each checked for relevance; relevant pairs without a record are "offen", Reifegrad 0.
+_OZG_SERVICES = """
+WITH svc AS (
+    SELECT id, leika_type_codes = '5' AS by_default FROM catalogue_service
+    WHERE ozg_service_id = %(ozg_service_id)s AND retired_in_id IS NULL
+),
+member_types AS (
+    SELECT DISTINCT district_id, municipality_type_id FROM municipalities_municipality
+    WHERE dissolved_on IS NULL AND district_id IS NOT NULL AND municipality_type_id IS NOT NULL
+),
+by_district AS (
+    SELECT DISTINCT mt.district_id AS m_id, b.service_id AS s_id FROM member_types mt
+    JOIN relevance_typedecision b
+        ON b.municipality_type_id = mt.municipality_type_id AND b.value = 'by_district'
+    JOIN svc ON svc.id = b.service_id
 )
 """
+# Joins and condition of one (Kommune m, Leistung svc) pair: relevance_list_for's rules.
+_OZG_PAIR = """
+LEFT JOIN relevance_typedecision td
+    ON td.service_id = svc.id AND td.municipality_type_id = m.municipality_type_id
+LEFT JOIN relevance_deviation dv ON dv.service_id = svc.id AND dv.municipality_id = m.id
+LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = svc.id
+WHERE dv.value = 'relevant'
+   OR (dv.value IS NULL AND (
+        td.value = 'relevant'
+        OR (m.level = 'district' AND bd.m_id IS NOT NULL)
+        OR (td.value IS NULL AND svc.by_default)))
+"""
+_OZG_SPECIAL = """
+    SELECT m.id FROM municipalities_municipality m
+    WHERE m.dissolved_on IS NULL AND m.level = 'district'
+    UNION
+    SELECT dv.municipality_id FROM relevance_deviation dv JOIN svc ON svc.id = dv.service_id
+"""
+_OZG_RELEVANT_COUNTS = (
+    _OZG_SERVICES
+    + f""", special AS ({_OZG_SPECIAL}),
+per_type AS (
+    SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM municipalities_municipality m
+    WHERE m.dissolved_on IS NULL AND m.id NOT IN (SELECT id FROM special) GROUP BY 1
+)
+SELECT svc.id, SUM(pt.n) FROM svc CROSS JOIN per_type pt
+LEFT JOIN relevance_typedecision td
+    ON td.service_id = svc.id AND td.municipality_type_id = pt.type_id
+WHERE td.value = 'relevant' OR (td.value IS NULL AND svc.by_default)
+GROUP BY svc.id
+UNION ALL
+SELECT svc.id, COUNT(*) FROM special sp
+JOIN municipalities_municipality m ON m.id = sp.id AND m.dissolved_on IS NULL
+CROSS JOIN svc
+{_OZG_PAIR}
+GROUP BY svc.id
+"""
+)
+_OZG_RECORDS = (
+    _OZG_SERVICES
+    + f""", records AS (
+    SELECT i.municipality_id AS m_id, i.service_id AS s_id,
+           COALESCE(i.current_level, 0) AS level, i.status
+    FROM implementation_implementation i
+    JOIN svc ON svc.id = i.service_id
+    JOIN municipalities_municipality m ON m.id = i.municipality_id AND m.dissolved_on IS NULL
+    {_OZG_PAIR}
+)
+"""
+)
 
 
 def _global_ozg_distribution(probe: dict) -> tuple[str, dict]:
-    sql = (
-        _OZG_PAIRS
-        + "SELECT p.s_id, p.s_name, COALESCE(i.current_level, 0), COALESCE(i.status, 'open'), "
-        "COUNT(*) FROM pairs p LEFT JOIN implementation_implementation i "
-        "ON i.municipality_id = p.m_id AND i.service_id = p.s_id GROUP BY 1, 2, 3, 4"
-    )
+    sql = _OZG_RECORDS + "SELECT s_id, level, status, COUNT(*) FROM records GROUP BY 1, 2, 3"
     return sql, {"ozg_service_id": probe["ozg_service_id"]}
 
 
 def _global_ozg(cursor, probe: dict) -> None:
+    params = {"ozg_service_id": probe["ozg_service_id"]}
+    cursor.execute(_OZG_RELEVANT_COUNTS, params)
+    cursor.fetchall()
     sql, params = _global_ozg_distribution(probe)
     cursor.execute(sql, params)
     service_ids = sorted({row[0] for row in cursor.fetchall()})
+    cursor.execute(
+        "SELECT id, name FROM catalogue_service WHERE ozg_service_id = %(ozg_service_id)s "
+        "AND retired_in_id IS NULL",
+        params,
+    )
+    cursor.fetchall()
     params = {"ozg_service_id": probe["ozg_service_id"]}
     visible = _visible(probe, params)
     cursor.execute(
-        _OZG_PAIRS + "SELECT m.id, m.name, "
-        "SUM(CASE WHEN COALESCE(i.current_level, 0) >= 3 THEN 1 ELSE 0 END) AS n, "
-        "MAX(COALESCE(i.current_level, 0)) AS best FROM pairs p "
-        "JOIN municipalities_municipality m ON m.id = p.m_id "
-        "JOIN implementation_implementation i ON i.municipality_id = p.m_id "
-        "AND i.service_id = p.s_id "
+        _OZG_RECORDS + "SELECT m.id, m.name, "
+        "SUM(CASE WHEN r.level >= 3 THEN 1 ELSE 0 END) AS n, MAX(r.level) AS best "
+        "FROM records r JOIN municipalities_municipality m ON m.id = r.m_id "
         f"WHERE {visible} GROUP BY m.id, m.name ORDER BY n DESC, best DESC, m.id LIMIT 10",
         params,
     )

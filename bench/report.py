@@ -60,14 +60,11 @@ def _result_cell(figures: dict) -> str:
             )
         memory = (figures.get("export") or {}).get("memory")
         if memory:
-            rows = figures["export"]["rows"]
             peaks = ", ".join(
-                f"{item['peak_mib']:.1f} MiB" for item in sorted(memory, key=lambda m: m["url"])
+                f"{item['peak_mib']:.1f} MiB for {item['rows']:,} rows"
+                for item in sorted(memory, key=lambda m: m["rows"])
             )
-            cell += (
-                f"; peak memory of one export (tracemalloc): {peaks} for "
-                f"{min(rows.values()):,}–{max(rows.values()):,} rows"
-            )
+            cell += f"; peak Python memory of one export (tracemalloc): {peaks}"
         return cell
     if "rebuilt_rows" in figures:
         return (

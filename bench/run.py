@@ -145,7 +145,7 @@ class BenchConfig:
     postgres_url: str = DEFAULT_POSTGRES_URL
     workers: int = 2
     clients: int = 4
-    requests: int = 800
+    requests: int = 400
     warmup_requests: int = 40
     single_client_requests: int = 80
     max_seconds: float = 90.0
@@ -153,12 +153,12 @@ class BenchConfig:
     # how many concurrent clients (issue 8 judges at 8) and requests.
     workspace_engines: tuple[str, ...] = ENGINES
     workspace_clients: int = 8
-    workspace_requests: int = 240
-    workspace_single_requests: int = 60
+    workspace_requests: int = 160
+    workspace_single_requests: int = 40
     workspace_warmup_requests: int = 60
     # The evaluation and marketplace scenarios (8 clients as the workspace ones): requests with
     # 8 clients and with one client alone.
-    report_requests: int = 160
+    report_requests: int = 150
     report_single_requests: int = 40
     floor_repeat: int = 5
     # Keep the PostgreSQL database after the run (for EXPLAIN ANALYZE); drop it yourself then.

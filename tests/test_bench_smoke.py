@@ -245,6 +245,8 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert any("/leistung/" in url for url in urls)
     export = results["scenarios"][f"workspace_export:{engine}"]["export"]
     assert all(item["peak_mib"] > 0 and item["bytes"] > 0 for item in export["memory"])
+    assert all(item["rows"] > 0 for item in export["memory"])
+    assert any("status=done" in item["url"] for item in export["memory"])
     assert all(rows > 0 for rows in export["rows"].values())
 
     table = markdown(results)

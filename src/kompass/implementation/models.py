@@ -31,6 +31,7 @@ class Implementation(models.Model):
         on_delete=models.PROTECT,
         related_name="implementations",
         verbose_name=_("LeiKa-Leistung"),
+        db_index=False,  # implementation_by_service leads with it
     )
     department = models.ForeignKey(
         "accounts.Department",
@@ -91,6 +92,13 @@ class Implementation(models.Model):
             models.Index(fields=["municipality", "priority"]),
             models.Index(fields=["municipality", "planned_date"]),
             models.Index(fields=["municipality", "contact_person"]),
+            # The global views read all records of some Leistungen across Kommunen; on
+            # PostgreSQL from this index alone (index-only scan).
+            models.Index(
+                fields=["service", "municipality"],
+                include=["current_level", "status"],
+                name="implementation_by_service",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -45,7 +45,7 @@ from kompass.implementation.selectors import (
 from kompass.municipalities.models import Municipality, Provider
 from kompass.reports.choices import SizeClass
 from kompass.reports.models import TopicProgress
-from kompass.reports.sql import pairs_sql
+from kompass.reports.sql import relevant_counts_sql, relevant_records_sql
 from kompass.solutions.selectors import SolutionInUse, solutions_in_use
 
 if TYPE_CHECKING:
@@ -419,26 +419,46 @@ def _visible_condition(user: AnyUser) -> tuple[str, list] | None:
     return f"m.id IN ({sql})", list(params)
 
 
-def _distributions(condition: str, params: list, *, label: str, levels, threshold) -> tuple:
-    pairs, pair_params = pairs_sql()
-    sql = f"""
-        SELECT s.id, s.name, COALESCE(i.current_level, 0), COALESCE(i.status, %s), COUNT(*)
-        {pairs} AND {condition}
-        GROUP BY s.id, s.name, COALESCE(i.current_level, 0), COALESCE(i.status, %s)
-    """
+def _distributions(service_condition: str, params: list, *, label: str, levels, threshold):
+    """The overall distribution over the Leistungen matching service_condition (over
+    catalogue_service s) and one per Leistung: the relevant records by level and status, and
+    the relevant Kommunen without a record as "offen" at level 0."""
     open_ = ImplementationStatus.OPEN.value
-    overall = Distribution(label=label, levels=levels, threshold=threshold)
-    parts: dict[int, Distribution] = {}
+    counts_sql, counts_params = relevant_counts_sql(service_condition, params)
+    records_sql, records_params = relevant_records_sql(
+        select="s.id, COALESCE(i.current_level, 0), i.status, COUNT(*)",
+        select_params=[],
+        service_condition=service_condition,
+        params=params,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [open_, *pair_params, *params, open_])
-        for service_id, name, level, status, n in cursor.fetchall():
-            part = parts.setdefault(
-                service_id,
-                Distribution(label=name, levels=levels, threshold=threshold, service_id=service_id),
-            )
-            for target in (overall, part):
-                target.by_level[level] += n
-                target.by_status[status] += n
+        cursor.execute(counts_sql, counts_params)
+        relevant: dict[int, int] = defaultdict(int)
+        names: dict[int, str] = {}
+        for service_id, name, n in cursor.fetchall():
+            relevant[service_id] += int(n)  # SUM is numeric on PostgreSQL
+            names[service_id] = name
+        cursor.execute(
+            f"{records_sql} GROUP BY s.id, COALESCE(i.current_level, 0), i.status",
+            records_params,
+        )
+        records = cursor.fetchall()
+    overall = Distribution(label=label, levels=levels, threshold=threshold)
+    parts = {
+        pk: Distribution(label=names[pk], levels=levels, threshold=threshold, service_id=pk)
+        for pk in relevant
+    }
+    without_record = dict(relevant)
+    for service_id, level, status, n in records:
+        without_record[service_id] -= n
+        for target in (overall, parts[service_id]):
+            target.by_level[level] += n
+            target.by_status[status] += n
+    for service_id, n in without_record.items():
+        if n:
+            for target in (overall, parts[service_id]):
+                target.by_level[0] += n
+                target.by_status[open_] += n
     return overall, sorted(parts.values(), key=lambda d: d.label)
 
 
@@ -462,16 +482,16 @@ def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | Non
     visible = _visible_condition(user)
     if visible is None:
         return None
-    pairs, pair_params = pairs_sql()
-    sql = f"""
-        SELECT i.id {pairs} AND s.id = %s AND i.id IS NOT NULL AND {visible[0]}
-        ORDER BY COALESCE(i.current_level, 0) DESC,
-                 CASE WHEN i.status = %s THEN 0 ELSE 1 END, m.name, m.id
-        LIMIT {CONTACT_COUNT}
-    """
+    sql, params = relevant_records_sql(
+        select="i.id", select_params=[], service_condition="s.id = %s", params=[service.pk]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            sql, [*pair_params, service.pk, *visible[1], ImplementationStatus.DONE.value]
+            f"""{sql} AND {visible[0]}
+                ORDER BY COALESCE(i.current_level, 0) DESC,
+                         CASE WHEN i.status = %s THEN 0 ELSE 1 END, m.name, m.id
+                LIMIT {CONTACT_COUNT}""",
+            [*params, *visible[1], ImplementationStatus.DONE.value],
         )
         ids = [row[0] for row in cursor.fetchall()]
     order = {pk: index for index, pk in enumerate(ids)}
@@ -512,19 +532,20 @@ def ozg_global(*, ozg_service: OzgService, user: AnyUser) -> GlobalView:
     contacts = None
     visible = _visible_condition(user)
     if visible is not None:
-        pairs, pair_params = pairs_sql()
         limit = threshold if threshold is not None else 10_000
-        sql = f"""
-            SELECT m.id,
-                   SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END) AS n,
-                   MAX(COALESCE(i.current_level, 0)) AS best
-            {pairs} AND s.ozg_service_id = %s AND i.id IS NOT NULL AND {visible[0]}
-            GROUP BY m.id
-            ORDER BY n DESC, best DESC, m.id
-            LIMIT {CONTACT_COUNT}
-        """
+        sql, params = relevant_records_sql(
+            select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
+                      MAX(COALESCE(i.current_level, 0))""",
+            select_params=[limit],
+            service_condition="s.ozg_service_id = %s",
+            params=[ozg_service.pk],
+        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [limit, *pair_params, ozg_service.pk, *visible[1]])
+            cursor.execute(
+                f"""{sql} AND {visible[0]} GROUP BY m.id
+                    ORDER BY 2 DESC, 3 DESC, m.id LIMIT {CONTACT_COUNT}""",
+                [*params, *visible[1]],
+            )
             found = cursor.fetchall()
         municipalities = Municipality.objects.in_bulk([row[0] for row in found])
         contacts = [

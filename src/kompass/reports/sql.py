@@ -6,6 +6,12 @@ Kommune; this one for every Kommune in a single statement). The order of the rul
 the Kommune's own deviation, for a Kreis a relevant type decision or a "durch den Kreis" decision
 for the type of one of its Gemeinden, then its type's decision, then the default proposal from
 the LeiKa-Typ. tests/test_aggregates.py checks both against each other.
+
+pairs_sql checks every (Kommune, Leistung) pair: right for a few Kommunen (TopicProgress). The
+global views ask the opposite question, a few Leistungen over all ~11,000 Kommunen, and use
+relevant_counts_sql and relevant_records_sql: most Kommunen follow their Kommunaltyp's decision,
+so the relevant Kommunen are counted per type, and only the Kommunen with a deviation are
+checked one by one; the records of the Leistungen are checked one by one.
 """
 
 from __future__ import annotations
@@ -24,50 +30,167 @@ TD = TypeDecision._meta.db_table
 DV = Deviation._meta.db_table
 IMPL = Implementation._meta.db_table
 
+RELEVANT = RelevanceValue.RELEVANT.value
+DISTRICT = MunicipalityLevel.DISTRICT.value
+
+
+def _type_value() -> tuple[str, list]:
+    """The decision of m's Kommunaltyp for s (td joined), else the default proposal."""
+    default_cases = " ".join("WHEN %s THEN %s" for _ in DEFAULT_BY_LEIKA_TYPE)
+    params: list = []
+    for code, value in DEFAULT_BY_LEIKA_TYPE.items():
+        params += [code, value.value]
+    sql = f"""(CASE WHEN td.value IS NOT NULL THEN td.value
+                    ELSE (CASE s.leika_type_codes {default_cases} ELSE %s END) END)"""
+    return sql, [*params, RelevanceValue.UNDECIDED.value]
+
+
+def _relevant(for_its_gemeinden: str) -> tuple[str, list]:
+    """The condition "s is relevant for m" with td (m's type's decision for s) and dv (m's
+    deviation for s) LEFT JOINed; for_its_gemeinden is true when a Gemeinde of the Kreis m has a
+    "durch den Kreis" decision for s."""
+    type_value, type_params = _type_value()
+    sql = f"""(CASE
+                 WHEN dv.value IS NOT NULL THEN dv.value
+                 WHEN m.level = %s AND td.value = %s THEN %s
+                 WHEN m.level = %s AND {for_its_gemeinden} THEN %s
+                 ELSE {type_value}
+               END) = %s"""
+    params = [DISTRICT, RELEVANT, RELEVANT, DISTRICT, RELEVANT, *type_params, RELEVANT]
+    return sql, params
+
 
 def pairs_sql() -> tuple[str, list]:
     """FROM … WHERE of every (active Kommune m, current Leistung s) pair where s is relevant for
     m, LEFT JOINed with m's record i of s (i.* NULL when there is none). Callers add conditions
     with AND and their own SELECT/GROUP BY."""
-    default_cases = " ".join("WHEN %s THEN %s" for _ in DEFAULT_BY_LEIKA_TYPE)
-    default_params: list = []
-    for code, value in DEFAULT_BY_LEIKA_TYPE.items():
-        default_params += [code, value.value]
-    relevant = RelevanceValue.RELEVANT.value
-    # Table names come from model metadata; every value is a query parameter.
+    by_district = RelevanceValue.BY_DISTRICT.value
+    relevant, relevant_params = _relevant(
+        f"""EXISTS (
+                SELECT 1 FROM {TD} t2
+                INNER JOIN {M} mm ON mm.municipality_type_id = t2.municipality_type_id
+                WHERE t2.service_id = s.id AND t2.value = '{by_district}'
+                  AND mm.district_id = m.id AND mm.dissolved_on IS NULL)"""  # noqa: S608
+    )
+    # Table names come from model metadata; every value is a query parameter or a choice value.
     sql = f"""
         FROM {M} m
         INNER JOIN {S} s ON s.retired_in_id IS NULL
         LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
         LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
         LEFT JOIN {IMPL} i ON i.municipality_id = m.id AND i.service_id = s.id
-        WHERE m.dissolved_on IS NULL
-          AND (CASE
-                 WHEN dv.value IS NOT NULL THEN dv.value
-                 WHEN m.level = %s AND td.value = %s THEN %s
-                 WHEN m.level = %s AND EXISTS (
-                     SELECT 1 FROM {TD} t2
-                     INNER JOIN {M} mm ON mm.municipality_type_id = t2.municipality_type_id
-                     WHERE t2.service_id = s.id AND t2.value = %s
-                       AND mm.district_id = m.id AND mm.dissolved_on IS NULL
-                 ) THEN %s
-                 WHEN td.value IS NOT NULL THEN td.value
-                 ELSE (CASE s.leika_type_codes {default_cases} ELSE %s END)
-               END) = %s
+        WHERE m.dissolved_on IS NULL AND {relevant}
+    """
+    return sql, relevant_params
+
+
+def _services_cte(service_condition: str) -> str:
+    """WITH svc (the current Leistungen matching service_condition, over catalogue_service s),
+    decisions (their type decisions) and by_district (Kreis m_id, Leistung s_id: a Gemeinde of the Kreis has a "durch den Kreis"
+    decision for the Leistung)."""
+    by_district = RelevanceValue.BY_DISTRICT.value
+    return f"""
+        WITH svc AS (
+            SELECT s.id, s.name, s.leika_type_codes, s.topic_id FROM {S} s
+            WHERE s.retired_in_id IS NULL AND {service_condition}
+        ),
+        decisions AS (
+            SELECT t.service_id, t.municipality_type_id, t.value FROM {TD} t
+            INNER JOIN svc ON svc.id = t.service_id
+        ),
+        member_types AS (
+            SELECT DISTINCT district_id, municipality_type_id FROM {M}
+            WHERE dissolved_on IS NULL AND district_id IS NOT NULL
+              AND municipality_type_id IS NOT NULL
+        ),
+        by_district AS (
+            SELECT DISTINCT mt.district_id AS m_id, t.service_id AS s_id
+            FROM member_types mt
+            INNER JOIN decisions t ON t.municipality_type_id = mt.municipality_type_id
+            WHERE t.value = '{by_district}'
+        )
     """  # noqa: S608
-    district = MunicipalityLevel.DISTRICT.value
-    params = [
-        district,
-        relevant,
-        relevant,
-        district,
-        RelevanceValue.BY_DISTRICT.value,
-        relevant,
-        *default_params,
-        RelevanceValue.UNDECIDED.value,
-        relevant,
+
+
+# The joins that _relevant needs for a pair (m, s) in the global statements.
+_PAIR_JOINS = f"""
+    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+    LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
+    LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = s.id
+"""
+
+
+def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list]:
+    """SELECT (Leistung id, its name, number of active Kommunen for which it is relevant) for
+    the current Leistungen matching service_condition (over catalogue_service s; params are its
+    values); a Leistung's count is the sum of its rows.
+
+    Three disjoint parts: (1) the Kommunen without a deviation for one of these Leistungen,
+    counted per Kommunaltyp as their type decides; (2) of those, the Kreise that their type
+    would not give the Leistung but a Gemeinde's "durch den Kreis" decision does; (3) the
+    Kommunen with a deviation, checked pair by pair."""
+    relevant, relevant_params = _relevant("bd.m_id IS NOT NULL")
+    type_value, type_params = _type_value()
+    sql = f"""
+        {_services_cte(service_condition)},
+        special AS (
+            SELECT DISTINCT dv.municipality_id AS id FROM {DV} dv
+            INNER JOIN svc ON svc.id = dv.service_id
+        ),
+        per_type AS (
+            SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM {M} m
+            WHERE m.dissolved_on IS NULL AND m.id NOT IN (SELECT id FROM special)
+            GROUP BY m.municipality_type_id
+        )
+        SELECT s.id, s.name, SUM(pt.n) FROM svc s CROSS JOIN per_type pt
+        LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = pt.type_id
+        WHERE {type_value} = %s
+        GROUP BY s.id, s.name
+        UNION ALL
+        SELECT s.id, s.name, COUNT(*) FROM by_district bd
+        INNER JOIN {S} s ON s.id = bd.s_id
+        INNER JOIN {M} m ON m.id = bd.m_id AND m.dissolved_on IS NULL AND m.level = %s
+        LEFT JOIN decisions td
+            ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+        WHERE {type_value} <> %s AND m.id NOT IN (SELECT id FROM special)
+        GROUP BY s.id, s.name
+        UNION ALL
+        SELECT s.id, s.name, COUNT(*) FROM special sp
+        INNER JOIN {M} m ON m.id = sp.id AND m.dissolved_on IS NULL
+        CROSS JOIN svc s
+        {_PAIR_JOINS}
+        WHERE {relevant}
+        GROUP BY s.id, s.name
+    """  # noqa: S608
+    return sql, [
+        *params,
+        *type_params,
+        RELEVANT,
+        DISTRICT,
+        *type_params,
+        RELEVANT,
+        *relevant_params,
     ]
-    return sql, params
+
+
+def relevant_records_sql(
+    *, select: str, select_params: list, service_condition: str, params: list
+) -> tuple[str, list]:
+    """SELECT select FROM … WHERE over the records i of the current Leistungen s matching
+    service_condition (over catalogue_service s; params are its values) whose active Kommune m
+    has the Leistung as relevant (m, s, i as aliases). Callers append AND conditions, GROUP BY,
+    ORDER BY."""
+    relevant, relevant_params = _relevant("bd.m_id IS NOT NULL")
+    sql = f"""
+        {_services_cte(service_condition)}
+        SELECT {select}
+        FROM svc s
+        INNER JOIN {IMPL} i ON i.service_id = s.id
+        INNER JOIN {M} m ON m.id = i.municipality_id AND m.dissolved_on IS NULL
+        {_PAIR_JOINS}
+        WHERE {relevant}
+    """  # noqa: S608
+    return sql, [*params, *select_params, *relevant_params]
 
 
 def in_list(column: str, values: list) -> tuple[str, list]:

@@ -1,6 +1,7 @@
 """TopicProgress: the set-based relevance rule equals relevance_list_for, the counters equal the
 live dashboard, and they are current right after every kind of edit (never stale)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pytest
@@ -17,7 +18,7 @@ from kompass.municipalities.tests.factories import MunicipalityTypeFactory
 from kompass.relevance.models import Deviation, TypeDecision
 from kompass.relevance.selectors import relevant_services_for
 from kompass.reports.models import TopicProgress
-from kompass.reports.selectors import municipality_dashboard
+from kompass.reports.selectors import _distributions, default_levels, municipality_dashboard
 from kompass.reports.services import topic_progress_rebuild, topic_progress_refresh
 from kompass.reports.sql import pairs_sql
 
@@ -118,6 +119,56 @@ def test_set_based_relevance_equals_the_relevance_list(typed):
     assert (w.lemgo.pk, kinds["by_district"].pk) not in expected
     assert (w.bielefeld.pk, kinds["undecided"].pk) in expected
     assert (w.lemgo.pk, kinds["federal"].pk) not in expected
+
+
+def test_global_distributions_equal_a_check_of_every_kommune(typed):
+    """The global view counts relevant Kommunen per Kommunaltyp and checks only Kreise and
+    deviations one by one: the result equals asking relevant_services_for of every Kommune."""
+    w = typed.w
+    # One more Gemeinde without a type, and a dissolved one, for the per-type counting.
+    Municipality.objects.create(
+        ars="059999999999", name="Typlos", land=w.lemgo.land, level=MunicipalityLevel.MUNICIPALITY
+    )
+    gone = Municipality.objects.create(
+        ars="059999999998", name="Aufgelöst", land=w.lemgo.land, dissolved_on="2020-01-01"
+    )
+    Implementation.objects.create(municipality=gone, service=typed.services["municipal"])
+    levels = default_levels()
+    expected_relevant: dict[int, int] = defaultdict(int)
+    expected_records: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    records = {(r.municipality_id, r.service_id): r for r in Implementation.objects.all()}
+    for m in Municipality.objects.active():
+        for s in relevant_services_for(municipality=m):
+            expected_relevant[s.pk] += 1
+            record = records.get((m.pk, s.pk))
+            level = (record.current_level or 0) if record else 0
+            expected_records[s.pk][(level, record.status if record else "open")] += 1
+    services = Service.objects.filter(retired_in__isnull=True)
+    ozg_ids = set(services.values_list("ozg_service_id", flat=True))
+    assert len(ozg_ids) > 1
+    for ozg_id in ozg_ids:
+        overall, parts = _distributions(
+            "s.ozg_service_id = %s", [ozg_id], label="", levels=levels, threshold=3
+        )
+        in_ozg = list(services.filter(ozg_service_id=ozg_id).values_list("pk", flat=True))
+        assert {p.service_id for p in parts} == {pk for pk in in_ozg if expected_relevant[pk]}
+        for part in parts:
+            assert part.total == expected_relevant[part.service_id]
+            expected = expected_records[part.service_id]
+            for status in {status for _level, status in expected}:
+                assert part.by_status[status] == sum(
+                    n for (_level, st), n in expected.items() if st == status
+                )
+            for level in {level for level, _status in expected}:
+                assert part.by_level[level] == sum(
+                    n for (lv, _st), n in expected.items() if lv == level
+                )
+        assert overall.total == sum(expected_relevant[pk] for pk in in_ozg)
+    # The Kreis Lippe counts for the "durch den Kreis" Leistung (its Gemeinde Lemgo's type).
+    _overall, parts = _distributions(
+        "s.id = %s", [typed.services["by_district"].pk], label="", levels=levels, threshold=3
+    )
+    assert parts[0].by_status["planning"] == 1
 
 
 def _table(municipality) -> dict:
