@@ -5,6 +5,7 @@ in the table and in the JSON (meets_target) but do not fail the run.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -71,8 +72,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        default=BENCH_DIR / "latest.json",
-        help="where the JSON goes (bench/README.md is written next to bench/latest.json only)",
+        default=None,
+        help="where the JSON goes (default: bench/latest.json, at scale de bench/latest-de.json; "
+        "bench/README.md is written for those two only)",
     )
     return parser.parse_args(argv)
 
@@ -99,10 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m bench: {error}", file=sys.stderr)
         return 2
     results = run_benchmark(config)
-    output = args.output.resolve()
+    defaults = {"de": BENCH_DIR / "latest-de.json"}
+    default = defaults.get(config.scale, BENCH_DIR / "latest.json")
+    output = (args.output or default).resolve()
     write_json(results, output)
-    if output == (BENCH_DIR / "latest.json").resolve():
-        write_markdown(results, BENCH_DIR / "README.md")
+    if output == default.resolve():
+        other_path = BENCH_DIR / ("latest.json" if config.scale == "de" else "latest-de.json")
+        other = json.loads(other_path.read_text(encoding="utf-8")) if other_path.exists() else None
+        write_markdown(results, BENCH_DIR / "README.md", other=other)
     print()
     print(markdown(results))
     print(f"Figures written to {output}")

@@ -109,10 +109,7 @@ def _queries_cell(figures: dict) -> str:
 
 def markdown(results: dict) -> str:
     """bench/README.md: how to run the bench, the machine, and one table row per scenario."""
-    machine = results["machine"]
     load = results["load"]
-    ram = f"{machine['ram_gib']} GiB RAM" if machine.get("ram_gib") else "RAM unknown"
-    commit = f", commit {machine['git_commit']}" if machine.get("git_commit") else ""
     about = (
         "`make bench` (or `.venv/bin/python -m bench --scale nrw|de`, see `--help`) runs these "
         "scenarios on throw-away databases: a SQLite file in `bench/work/` and the PostgreSQL "
@@ -150,21 +147,22 @@ def markdown(results: dict) -> str:
         "time of the SQL statements and the rest (Python: ORM, templates, XLSX writing), and for "
         "the export the peak Python memory of one export (tracemalloc). "
         f"Workspace scenarios run on: {', '.join(load.get('workspace_engines', []))}. "
-        "Every run rewrites this file and `latest.json` (all figures, also per URL)."
+        "Every run rewrites this file and `latest.json` (`latest-de.json` at scale de; all "
+        "figures, also per URL)."
     )
-    last_run = (
-        f"Last run: {results['generated_at']}, scale `{results['scale']}`. Machine: "
-        f"{machine['nproc']} CPU cores (nproc), {ram}, {machine['cpu_model']}, "
-        f"{machine['system']}, Python {machine['python']}{commit}. "
-        f"Load average (1/5/15 min) before the run {_load(results, 'before')}, "
-        f"after {_load(results, 'after')}: anything well above 0 means that other processes "
-        "competed for the CPU and the figures are pessimistic."
-    )
+    last_run = _last_run(results)
     lines = [
         "# Benchmarks",
         "",
         textwrap.fill(about, width=100),
         "",
+        *_table(results, last_run),
+    ]
+    return "\n".join(lines)
+
+
+def _table(results: dict, last_run: str) -> list[str]:
+    lines = [
         textwrap.fill(last_run, width=100),
         "",
         "| Scenario | Engine | Result | Target | Met | SQL statements |",
@@ -179,8 +177,34 @@ def markdown(results: dict) -> str:
             f"{_queries_cell(figures)} |"
         )
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
-def write_markdown(results: dict, path: Path) -> None:
-    path.write_text(markdown(results), encoding="utf-8")
+def _last_run(results: dict) -> str:
+    machine = results["machine"]
+    ram = f"{machine['ram_gib']} GiB RAM" if machine.get("ram_gib") else "RAM unknown"
+    commit = f", commit {machine['git_commit']}" if machine.get("git_commit") else ""
+    return (
+        f"Last run: {results['generated_at']}, scale `{results['scale']}`. Machine: "
+        f"{machine['nproc']} CPU cores (nproc), {ram}, {machine['cpu_model']}, "
+        f"{machine['system']}, Python {machine['python']}{commit}. "
+        f"Load average (1/5/15 min) before the run {_load(results, 'before')}, "
+        f"after {_load(results, 'after')}: anything well above 0 means that other processes "
+        "competed for the CPU and the figures are pessimistic."
+    )
+
+
+def write_markdown(results: dict, path: Path, *, other: dict | None = None) -> None:
+    """README.md: the run's table and, when given, the last run of the other scale (`de` runs
+    go to latest-de.json, the others to latest.json, so that one never hides the other)."""
+    text = markdown(results)
+    if other:
+        text += "\n".join(
+            [
+                "",
+                f"## The last run at scale `{other['scale']}`",
+                "",
+                *_table(other, _last_run(other)),
+            ]
+        )
+    path.write_text(text, encoding="utf-8")

@@ -22,7 +22,7 @@ import pytest
 from bench import REPO_ROOT
 from bench.databases import BenchDatabase
 from bench.load import percentile, run_load
-from bench.report import markdown, write_json
+from bench.report import markdown, write_json, write_markdown
 from bench.run import BenchConfig, failed_scenarios, run_benchmark
 
 from kompass.core.demo import DEMO_DISTRICT_CODES
@@ -252,6 +252,12 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     table = markdown(results)
     assert "| Scenario | Engine |" in table
     assert table.count("\n| ") >= 18  # header + 17 scenarios
+    # The README shows the last run of the other scale below (de and nrw never hide each other).
+    readme = tmp_path / "README.md"
+    write_markdown(results, readme, other={**results, "scale": "de"})
+    text = readme.read_text(encoding="utf-8")
+    assert "## The last run at scale `de`" in text
+    assert text.count("| Scenario | Engine |") == 2
     # The run cleans up after itself: no database file or collected static files are left.
     assert not list((tmp_path / "work").glob("*.sqlite3"))
     assert not list((tmp_path / "work").glob("run-*"))
