@@ -35,7 +35,7 @@ install: .venv/.synced node_modules/.installed  ## Install Python and front-end 
 
 run: install  ## Install, migrate, load reference and demo data once, serve on http://127.0.0.1:8000
 	$(MANAGE) migrate --no-input
-	$(MANAGE) load_demo
+	$(MANAGE) load_demo --address $(HOST):$(PORT)
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 worker: install  ## Run the background task worker (imports, exports)

@@ -7,6 +7,13 @@ from kompass.core.demo import demo_load
 class Command(BaseCommand):
     help = "Load reference data and the demo provider with demo accounts (development only)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1:8000",
+            help="where the development server will listen (for the printed link)",
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError(
@@ -17,7 +24,9 @@ class Command(BaseCommand):
         for step in report.steps:
             self.stdout.write(f"  {step}")
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("OZG-Kompass läuft gleich auf http://127.0.0.1:8000"))
+        self.stdout.write(
+            self.style.SUCCESS(f"OZG-Kompass läuft gleich auf http://{options['address']}/")
+        )
         if report.logins:
             self.stdout.write("Demo-Zugänge (Passwort jeweils: demo):")
             width = max(len(username) for username, _ in report.logins)
