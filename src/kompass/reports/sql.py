@@ -10,8 +10,8 @@ the LeiKa-Typ. tests/test_aggregates.py checks both against each other.
 pairs_sql checks every (Kommune, Leistung) pair: right for a few Kommunen (TopicProgress). The
 global views ask the opposite question, a few Leistungen over all ~11,000 Kommunen, and use
 relevant_counts_sql and relevant_records_sql: most Kommunen follow their Kommunaltyp's decision,
-so the relevant Kommunen are counted per type, and only the Kommunen with a deviation are
-checked one by one; the records of the Leistungen are checked one by one.
+so the relevant Kommunen are counted per type and corrected per deviation; the records of the
+Leistungen are checked one by one.
 """
 
 from __future__ import annotations
@@ -85,9 +85,10 @@ def pairs_sql() -> tuple[str, list]:
 
 
 def _services_cte(service_condition: str) -> str:
-    """WITH svc (the current Leistungen matching service_condition, over catalogue_service s),
-    decisions (their type decisions) and by_district (Kreis m_id, Leistung s_id: a Gemeinde of the Kreis has a "durch den Kreis"
-    decision for the Leistung)."""
+    """WITH svc (the current Leistungen matching service_condition, over catalogue_service s;
+    its params come twice), decisions (their type decisions, with the condition again so that
+    the planner can read them by Leistung) and by_district (Kreis m_id, Leistung s_id: a
+    Gemeinde of the Kreis has a "durch den Kreis" decision for the Leistung)."""
     by_district = RelevanceValue.BY_DISTRICT.value
     return f"""
         WITH svc AS (
@@ -96,7 +97,8 @@ def _services_cte(service_condition: str) -> str:
         ),
         decisions AS (
             SELECT t.service_id, t.municipality_type_id, t.value FROM {TD} t
-            INNER JOIN svc ON svc.id = t.service_id
+            INNER JOIN {S} s ON s.id = t.service_id
+            WHERE s.retired_in_id IS NULL AND {service_condition}
         ),
         member_types AS (
             SELECT DISTINCT district_id, municipality_type_id FROM {M}
@@ -114,62 +116,79 @@ def _services_cte(service_condition: str) -> str:
 
 # The joins that _relevant needs for a pair (m, s) in the global statements.
 _PAIR_JOINS = f"""
-    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+    LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
     LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
     LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = s.id
+"""
+
+
+def _base_relevant() -> tuple[str, list]:
+    """ "s is relevant for m" without m's deviation (td and bd joined): the type decides, and a
+    Kreis also has what one of its Gemeinden leaves to it ("durch den Kreis")."""
+    type_value, type_params = _type_value()
+    sql = f"({type_value} = %s OR (m.level = %s AND bd.m_id IS NOT NULL))"
+    return sql, [*type_params, RELEVANT, DISTRICT]
+
+
+# The (Kommune, Leistung) pairs with a deviation, with the joins of _base_relevant.
+_DEVIATIONS = f"""
+    FROM {DV} dv
+    INNER JOIN svc s ON s.id = dv.service_id
+    INNER JOIN {M} m ON m.id = dv.municipality_id AND m.dissolved_on IS NULL
+    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+    LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = s.id
+"""
+
+# The Kreise that a Gemeinde's "durch den Kreis" decision gives a Leistung their type does not.
+_KREIS_EXTRA = f"""
+    FROM by_district bd
+    INNER JOIN {S} s ON s.id = bd.s_id
+    INNER JOIN {M} m ON m.id = bd.m_id AND m.dissolved_on IS NULL AND m.level = %s
+    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
 """
 
 
 def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list]:
     """SELECT (Leistung id, its name, number of active Kommunen for which it is relevant) for
     the current Leistungen matching service_condition (over catalogue_service s; params are its
-    values); a Leistung's count is the sum of its rows.
+    values); a Leistung's number is the sum of its rows, some of which are negative.
 
-    Three disjoint parts: (1) the Kommunen without a deviation for one of these Leistungen,
-    counted per Kommunaltyp as their type decides; (2) of those, the Kreise that their type
-    would not give the Leistung but a Gemeinde's "durch den Kreis" decision does; (3) the
-    Kommunen with a deviation, checked pair by pair."""
-    relevant, relevant_params = _relevant("bd.m_id IS NOT NULL")
+    (1) Every Kommune as its Kommunaltyp decides, counted per type; (2) the Kreise that a
+    Gemeinde's "durch den Kreis" decision gives the Leistung and their type does not; (3) per
+    deviation, +1 if it makes the Leistung relevant and -1 if (1) or (2) counted the pair."""
     type_value, type_params = _type_value()
+    base, base_params = _base_relevant()
     sql = f"""
         {_services_cte(service_condition)},
-        special AS (
-            SELECT DISTINCT dv.municipality_id AS id FROM {DV} dv
-            INNER JOIN svc ON svc.id = dv.service_id
-        ),
         per_type AS (
             SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM {M} m
-            WHERE m.dissolved_on IS NULL AND m.id NOT IN (SELECT id FROM special)
-            GROUP BY m.municipality_type_id
+            WHERE m.dissolved_on IS NULL GROUP BY m.municipality_type_id
         )
         SELECT s.id, s.name, SUM(pt.n) FROM svc s CROSS JOIN per_type pt
         LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = pt.type_id
         WHERE {type_value} = %s
         GROUP BY s.id, s.name
         UNION ALL
-        SELECT s.id, s.name, COUNT(*) FROM by_district bd
-        INNER JOIN {S} s ON s.id = bd.s_id
-        INNER JOIN {M} m ON m.id = bd.m_id AND m.dissolved_on IS NULL AND m.level = %s
-        LEFT JOIN decisions td
-            ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
-        WHERE {type_value} <> %s AND m.id NOT IN (SELECT id FROM special)
+        SELECT s.id, s.name, COUNT(*) {_KREIS_EXTRA}
+        WHERE {type_value} <> %s
         GROUP BY s.id, s.name
         UNION ALL
-        SELECT s.id, s.name, COUNT(*) FROM special sp
-        INNER JOIN {M} m ON m.id = sp.id AND m.dissolved_on IS NULL
-        CROSS JOIN svc s
-        {_PAIR_JOINS}
-        WHERE {relevant}
+        SELECT s.id, s.name,
+               SUM((CASE WHEN dv.value = %s THEN 1 ELSE 0 END)
+                   - (CASE WHEN {base} THEN 1 ELSE 0 END))
+        {_DEVIATIONS}
         GROUP BY s.id, s.name
     """  # noqa: S608
     return sql, [
+        *params,
         *params,
         *type_params,
         RELEVANT,
         DISTRICT,
         *type_params,
         RELEVANT,
-        *relevant_params,
+        RELEVANT,
+        *base_params,
     ]
 
 
@@ -190,7 +209,7 @@ def relevant_records_sql(
         {_PAIR_JOINS}
         WHERE {relevant}
     """  # noqa: S608
-    return sql, [*params, *select_params, *relevant_params]
+    return sql, [*params, *params, *select_params, *relevant_params]
 
 
 def in_list(column: str, values: list) -> tuple[str, list]:

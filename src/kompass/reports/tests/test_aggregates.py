@@ -121,18 +121,7 @@ def test_set_based_relevance_equals_the_relevance_list(typed):
     assert (w.lemgo.pk, kinds["federal"].pk) not in expected
 
 
-def test_global_distributions_equal_a_check_of_every_kommune(typed):
-    """The global view counts relevant Kommunen per Kommunaltyp and checks only Kreise and
-    deviations one by one: the result equals asking relevant_services_for of every Kommune."""
-    w = typed.w
-    # One more Gemeinde without a type, and a dissolved one, for the per-type counting.
-    Municipality.objects.create(
-        ars="059999999999", name="Typlos", land=w.lemgo.land, level=MunicipalityLevel.MUNICIPALITY
-    )
-    gone = Municipality.objects.create(
-        ars="059999999998", name="Aufgelöst", land=w.lemgo.land, dissolved_on="2020-01-01"
-    )
-    Implementation.objects.create(municipality=gone, service=typed.services["municipal"])
+def _assert_global_views_equal_a_check_of_every_kommune() -> None:
     levels = default_levels()
     expected_relevant: dict[int, int] = defaultdict(int)
     expected_records: dict[int, dict] = defaultdict(lambda: defaultdict(int))
@@ -155,18 +144,57 @@ def test_global_distributions_equal_a_check_of_every_kommune(typed):
         for part in parts:
             assert part.total == expected_relevant[part.service_id]
             expected = expected_records[part.service_id]
-            for status in {status for _level, status in expected}:
+            for status in {status for _level, status in expected} | set(part.by_status):
                 assert part.by_status[status] == sum(
                     n for (_level, st), n in expected.items() if st == status
-                )
-            for level in {level for level, _status in expected}:
+                ), (part.label, status)
+            for level in {level for level, _status in expected} | set(part.by_level):
                 assert part.by_level[level] == sum(
                     n for (lv, _st), n in expected.items() if lv == level
-                )
+                ), (part.label, level)
         assert overall.total == sum(expected_relevant[pk] for pk in in_ozg)
+
+
+def test_global_distributions_equal_a_check_of_every_kommune(typed):
+    """The global view counts relevant Kommunen and records per Kommunaltyp and checks only
+    Kreise and deviations one by one: the result equals asking relevant_services_for of every
+    Kommune and reading every record."""
+    w, kinds = typed.w, typed.services
+    # A Gemeinde without a type (with a record), a dissolved one, a deviation of a Kommune with
+    # records, and a record of the Kreis Lippe's own type decision.
+    typeless = Municipality.objects.create(
+        ars="059999999999", name="Typlos", land=w.lemgo.land, level=MunicipalityLevel.MUNICIPALITY
+    )
+    Implementation.objects.create(
+        municipality=typeless, service=kinds["municipal"], status="done", current_level=4
+    )
+    gone = Municipality.objects.create(
+        ars="059999999998", name="Aufgelöst", land=w.lemgo.land, dissolved_on="2020-01-01"
+    )
+    Implementation.objects.create(municipality=gone, service=kinds["municipal"], status="done")
+    Deviation.objects.create(municipality=w.lemgo, service=kinds["municipal"], value="not_relevant")
+    Implementation.objects.create(
+        municipality=w.lemgo, service=kinds["municipal"], status="planning", current_level=2
+    )
+    Implementation.objects.create(
+        municipality=w.herford, service=kinds["municipal"], status="open", current_level=1
+    )
+    Implementation.objects.create(municipality=w.bielefeld, service=kinds["undecided"])
+    # A Kreis's deviation against its default, with a record, and one for its own Leistung.
+    Deviation.objects.create(
+        municipality=w.kreis_herford, service=kinds["municipal"], value="not_relevant"
+    )
+    Implementation.objects.create(
+        municipality=w.kreis_herford, service=kinds["municipal"], status="done", current_level=3
+    )
+    Deviation.objects.create(municipality=w.lippe, service=kinds["federal"], value="relevant")
+    Implementation.objects.create(
+        municipality=w.lippe, service=kinds["federal"], status="in_progress", current_level=1
+    )
+    _assert_global_views_equal_a_check_of_every_kommune()
     # The Kreis Lippe counts for the "durch den Kreis" Leistung (its Gemeinde Lemgo's type).
     _overall, parts = _distributions(
-        "s.id = %s", [typed.services["by_district"].pk], label="", levels=levels, threshold=3
+        "s.id = %s", [kinds["by_district"].pk], label="", levels=default_levels(), threshold=3
     )
     assert parts[0].by_status["planning"] == 1
 
