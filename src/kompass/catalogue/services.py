@@ -80,8 +80,25 @@ def catalogue_import(
             label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
         )
         release = apply_release(parsed, release=release)
+        if (
+            release.added_count
+            or release.changed_count
+            or release.retired_count
+            or (release.restored_count)
+        ):
+            _report_counters_rebuild()
     tables_analyze(Topic, LifeSituation, OzgService, Service, Service.leika_types.through)
     return release
+
+
+def _report_counters_rebuild() -> None:
+    """New, retired or moved Leistungen change every Kommune's counters in the comparisons
+    (reports.TopicProgress): rebuilt in the import's transaction, when there are any."""
+    from kompass.reports.models import TopicProgress
+    from kompass.reports.services import topic_progress_rebuild
+
+    if TopicProgress.objects.exists():
+        topic_progress_rebuild()
 
 
 def catalogue_code_lists_load(*, directory: Path | None = None) -> None:

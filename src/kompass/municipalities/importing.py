@@ -137,6 +137,10 @@ MANAGED_FIELDS = (
 )
 
 
+# The fields that decide which Leistungen are relevant for a Kommune (or its Kreis).
+_GROUPING_FIELDS = {"level", "district_id", "municipality_type_id", "dissolved_on"}
+
+
 @dataclass
 class NrwClassification:
     """NRW Gemeinden whose type is not in the GV100AD: § 4 GO NRW statuses and special cases."""
@@ -161,6 +165,9 @@ class ImportResult:
     unchanged: int = 0
     changed_ars: list[str] = field(default_factory=list)
     dissolved_ars: list[str] = field(default_factory=list)
+    # Existing Kommunen whose Leistungen may have changed (type, level, Kreis or dissolution),
+    # with their Kreise before and after: the report aggregates to refresh.
+    regrouped_ids: set[int] = field(default_factory=set)
 
     def summary(self) -> list[str]:
         def n(value: int) -> str:
@@ -412,9 +419,11 @@ def gemeindeverzeichnis_load(
     ]
     for row in gone:
         row.dissolved_on = stamp
+        result.regrouped_ids |= {row.pk, row.district_id}
     rows_update(Municipality, gone, fields=["dissolved_on"])
     result.dissolved = len(gone)
     result.dissolved_ars = sorted(row.ars for row in gone)
+    result.regrouped_ids.discard(None)
     result.districts, result.municipalities = len(district_rows), len(municipality_rows)
     return result
 
@@ -430,6 +439,8 @@ def _write_rows(
             new.append(Municipality(ars=ars, **values))
             continue
         differing = [name for name in MANAGED_FIELDS if getattr(current, name) != values[name]]
+        if set(differing) & _GROUPING_FIELDS:
+            result.regrouped_ids |= {current.pk, current.district_id, values["district_id"]}
         if differing:
             for name in differing:
                 setattr(current, name, values[name])

@@ -64,7 +64,14 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
     with transaction.atomic():
         if not transaction_lock_try(name=IMPORT_LOCK):
             raise GemeindeverzeichnisImportRunningError
-        return gemeindeverzeichnis_load(directory, classification)
+        result = gemeindeverzeichnis_load(directory, classification)
+        # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
+        # comparisons change with the import, in the same transaction.
+        if result.regrouped_ids:
+            from kompass.reports.services import topic_progress_refresh
+
+            topic_progress_refresh(municipality_ids=result.regrouped_ids)
+        return result
 
 
 def _default_classification_dir() -> Path:

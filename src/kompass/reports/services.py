@@ -113,8 +113,10 @@ def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> 
     """Recompute every row (or those of the given Kommunen) set-based; returns the row count.
 
     One DELETE and one INSERT … SELECT … GROUP BY over all Kommunen × Leistungen: the benchmark's
-    data generator calls it after its COPY load, and it repairs the table after a catalogue
-    import, a re-import of the Gemeindeverzeichnis or a change of the default Reifegradmodell.
+    data generator calls it after its COPY load, a catalogue import that changed Leistungen calls
+    it in its transaction (catalogue.services), and it repairs the table after a change of the
+    default Reifegradmodell. A re-import of the Gemeindeverzeichnis refreshes the Kommunen it
+    regrouped (municipalities.services).
     """
     with transaction.atomic():
         if municipality_ids is None:

@@ -339,6 +339,27 @@ def test_retired_entries_keep_their_pk_and_everything_attached():
     assert Service.objects.count() == 14
 
 
+def test_a_new_release_rebuilds_the_report_counters_in_its_transaction():
+    """Retired Leistungen leave every Kommune's counters in the comparisons at once."""
+    from kompass.municipalities.models import Municipality
+    from kompass.municipalities.tests.factories import MunicipalityFactory
+    from kompass.reports.models import TopicProgress
+    from kompass.reports.services import topic_progress_rebuild
+
+    catalogue_import(directory=RELEASE_A)
+    MunicipalityFactory()
+    Service.objects.update(leika_type_codes="5")  # relevant everywhere by default
+    topic_progress_rebuild()
+    kommunen = Municipality.objects.active().count()
+    before = sum(TopicProgress.objects.values_list("relevant", flat=True))
+    assert before == Service.objects.current().count() * kommunen
+
+    catalogue_import(directory=RELEASE_B)
+    after = sum(TopicProgress.objects.values_list("relevant", flat=True))
+    assert after < before
+    assert after == Service.objects.current().filter(leika_type_codes="5").count() * kommunen
+
+
 def test_a_retired_key_that_reappears_is_restored():
     catalogue_import(directory=RELEASE_A)
     service_pk = Service.objects.get(leika_key="99050002000000").pk

@@ -253,6 +253,38 @@ def test_reimport_updates_by_ars_and_dissolves_missing_gemeinden(tmp_path):
     assert Municipality.objects.get(ars="053340028028").dissolved_on is None
 
 
+def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_path):
+    """A dissolved Kommune (and one moved to another type) leaves the comparisons in the
+    import's transaction: the counters equal a rebuild from scratch afterwards."""
+    from kompass.catalogue.tests.factories import ServiceFactory
+    from kompass.reports.models import TopicProgress
+    from kompass.reports.services import topic_progress_rebuild
+
+    gemeindeverzeichnis_import(path=SAMPLE)
+    ServiceFactory(leika_type_codes="5")  # relevant for every Kommune by default
+    topic_progress_rebuild()
+
+    def rows() -> set[tuple]:
+        return set(TopicProgress.objects.values_list("municipality__ars", "topic_id", "relevant"))
+
+    assert ("053340028028", *next(iter(rows()))[1:]) in rows()
+    newer = date(2026, 6, 30)
+    records = [
+        dataclasses.replace(r, territorial_status=newer)
+        for r in parse_gv100ad(SAMPLE).records()
+        if getattr(r, "ars", "") != "053340028028"
+    ]
+    result = gemeindeverzeichnis_import(path=write_variant(tmp_path, records))
+    simmerath = Municipality.objects.get(ars="053340028028")
+    assert simmerath.pk in result.regrouped_ids
+    assert simmerath.district_id in result.regrouped_ids
+    assert len(result.regrouped_ids) == 2  # a new Gebietsstand alone regroups nobody
+    after = rows()
+    assert not any(ars == "053340028028" for ars, _topic, _n in after)
+    topic_progress_rebuild()
+    assert after == rows()
+
+
 def test_a_file_covering_some_laender_dissolves_nothing_elsewhere(tmp_path):
     gemeindeverzeichnis_import(path=SAMPLE)
     only_saxony = [
