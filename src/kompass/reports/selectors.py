@@ -517,6 +517,34 @@ def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | Non
     return contacts
 
 
+def _furthest_kommunen(*, ozg_service: OzgService, visible: tuple[str, list], threshold):
+    """(Kommune id, OZG-conform LeiKa-Leistungen, best level) of the CONTACT_COUNT visible
+    Kommunen furthest in the OZG-Leistung. The OZG-conform records alone decide the order of the
+    Kommunen that have any, so they are read first (a fraction of all records); only when fewer
+    Kommunen have one are all records ranked (then by their best level)."""
+    limit = threshold if threshold is not None else 10_000
+    rows: list = []
+    for condition in ("COALESCE(i.current_level, 0) >= %s", "1 = 1"):
+        sql, params = relevant_records_sql(
+            select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
+                      MAX(COALESCE(i.current_level, 0))""",
+            select_params=[limit],
+            service_condition="s.ozg_service_id = %s",
+            params=[ozg_service.pk],
+        )
+        condition_params = [limit] if "%s" in condition else []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""{sql} AND {condition} AND {visible[0]} GROUP BY m.id
+                    ORDER BY 2 DESC, 3 DESC, m.id LIMIT {CONTACT_COUNT}""",
+                [*params, *condition_params, *visible[1]],
+            )
+            rows = cursor.fetchall()
+        if len(rows) == CONTACT_COUNT:
+            break
+    return rows
+
+
 def ozg_global(*, ozg_service: OzgService, user: AnyUser) -> GlobalView:
     """The global Reifegrad of an OZG-Leistung: each (Kommune, LeiKa-Leistung) pair counts once;
     per LeiKa-Leistung the same; the visible Kommunen with most OZG-conform LeiKa-Leistungen."""
@@ -532,21 +560,7 @@ def ozg_global(*, ozg_service: OzgService, user: AnyUser) -> GlobalView:
     contacts = None
     visible = _visible_condition(user)
     if visible is not None:
-        limit = threshold if threshold is not None else 10_000
-        sql, params = relevant_records_sql(
-            select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
-                      MAX(COALESCE(i.current_level, 0))""",
-            select_params=[limit],
-            service_condition="s.ozg_service_id = %s",
-            params=[ozg_service.pk],
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""{sql} AND {visible[0]} GROUP BY m.id
-                    ORDER BY 2 DESC, 3 DESC, m.id LIMIT {CONTACT_COUNT}""",
-                [*params, *visible[1]],
-            )
-            found = cursor.fetchall()
+        found = _furthest_kommunen(ozg_service=ozg_service, visible=visible, threshold=threshold)
         municipalities = Municipality.objects.in_bulk([row[0] for row in found])
         contacts = [
             Contact(

@@ -339,3 +339,50 @@ def test_global_view_lists_the_published_solutions_in_use(client, spread):
             ("Serviceportal", 2, 1)
         ]
     assert "im Einsatz in 2 Kommunen, geplant in 1 Kommune" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("conform_kommunen", [14, 3])
+def test_the_furthest_kommunen_equal_ranking_every_record(ws, conform_kommunen):
+    """Who is furthest in an OZG-Leistung: the most OZG-conform LeiKa-Leistungen, then the best
+    level. Read from the conform records first (many Kommunen have some) or from all records
+    (fewer than ten have any); both give the ranking of every record."""
+    import random
+
+    from kompass.accounts.tests.factories import UserFactory as Users
+    from kompass.reports.selectors import (
+        CONTACT_COUNT,
+        _furthest_kommunen,
+        _visible_condition,
+    )
+
+    w = ws.w
+    services = ws.services[:3]
+    ozg = services[0].ozg_service
+    assert all(s.ozg_service_id == ozg.pk for s in services)
+    rng = random.Random(conform_kommunen)
+    kommunen = [MunicipalityFactory(name=f"Kommune {n}", district=w.lippe) for n in range(16)]
+    for index, municipality in enumerate(kommunen):
+        for service in services:
+            top = 4 if index < conform_kommunen else 2
+            Implementation.objects.create(
+                municipality=municipality, service=service, current_level=rng.randint(0, top)
+            )
+    expected: dict[int, list[int]] = {}
+    records = Implementation.objects.filter(service__in=services)
+    for municipality in Municipality.objects.active():
+        relevant = set(
+            relevant_services_for(municipality=municipality).values_list("pk", flat=True)
+        )
+        levels = [
+            r.current_level or 0
+            for r in records
+            if r.municipality_id == municipality.pk and r.service_id in relevant
+        ]
+        if levels:
+            expected[municipality.pk] = [sum(level >= 3 for level in levels), max(levels)]
+    ranking = sorted(expected.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    superuser = Users(is_superuser=True)
+    found = _furthest_kommunen(ozg_service=ozg, visible=_visible_condition(superuser), threshold=3)
+    assert [(m_id, n, best) for m_id, n, best in found] == [
+        (m_id, n, best) for m_id, (n, best) in ranking[:CONTACT_COUNT]
+    ]
