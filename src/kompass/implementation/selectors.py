@@ -244,6 +244,11 @@ def sort_workspace(services: QuerySet[Service], sort: str | None) -> QuerySet[Se
     return services.order_by(*order)
 
 
+# The fields of a Leistung that the list rows and board cards show (with the record's values):
+# not the long texts (legal basis, search text) a page of 100 rows would read for nothing.
+PAGE_FIELDS = ("name", "leika_key", "topic_id", "ozg_service__ozg_id", "ozg_service__name")
+
+
 def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Service]:
     """The given Leistungen annotated with the Kommune's records, in the order of pks.
 
@@ -252,7 +257,7 @@ def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Servic
     filter needs); the rows shown are then read for those ids alone.
     """
     services = with_records(
-        Service.objects.filter(pk__in=pks).select_related("ozg_service", "topic"),
+        Service.objects.filter(pk__in=pks).select_related("ozg_service").only(*PAGE_FIELDS),
         municipality=municipality,
     )
     by_pk = {service.pk: service for service in services}
