@@ -80,11 +80,13 @@ def catalogue_import(
             label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
         )
         release = apply_release(parsed, release=release)
-        if (
-            release.added_count
-            or release.changed_count
-            or release.retired_count
-            or (release.restored_count)
+        if any(
+            (
+                release.added_count,
+                release.changed_count,
+                release.retired_count,
+                release.restored_count,
+            )
         ):
             _report_counters_rebuild()
     tables_analyze(Topic, LifeSituation, OzgService, Service, Service.leika_types.through)

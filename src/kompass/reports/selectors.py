@@ -524,7 +524,10 @@ def _furthest_kommunen(*, ozg_service: OzgService, visible: tuple[str, list], th
     Kommunen have one are all records ranked (then by their best level)."""
     limit = threshold if threshold is not None else 10_000
     rows: list = []
-    for condition in ("COALESCE(i.current_level, 0) >= %s", "1 = 1"):
+    for condition, condition_params in (
+        ("COALESCE(i.current_level, 0) >= %s", [limit]),
+        ("1 = 1", []),
+    ):
         sql, params = relevant_records_sql(
             select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
                       MAX(COALESCE(i.current_level, 0))""",
@@ -532,7 +535,6 @@ def _furthest_kommunen(*, ozg_service: OzgService, visible: tuple[str, list], th
             service_condition="s.ozg_service_id = %s",
             params=[ozg_service.pk],
         )
-        condition_params = [limit] if "%s" in condition else []
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""{sql} AND {condition} AND {visible[0]} GROUP BY m.id

@@ -84,15 +84,15 @@ def pairs_sql() -> tuple[str, list]:
     return sql, relevant_params
 
 
-def _services_cte(service_condition: str) -> str:
+def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
     """WITH svc (the current Leistungen matching service_condition, over catalogue_service s;
-    its params come twice), decisions (their type decisions, with the condition again so that
+    params are its values), decisions (their type decisions, with the condition again so that
     the planner can read them by Leistung) and by_district (Kreis m_id, Leistung s_id: a
     Gemeinde of the Kreis has a "durch den Kreis" decision for the Leistung)."""
     by_district = RelevanceValue.BY_DISTRICT.value
-    return f"""
+    sql = f"""
         WITH svc AS (
-            SELECT s.id, s.name, s.leika_type_codes, s.topic_id FROM {S} s
+            SELECT s.id, s.name, s.leika_type_codes FROM {S} s
             WHERE s.retired_in_id IS NULL AND {service_condition}
         ),
         decisions AS (
@@ -112,9 +112,11 @@ def _services_cte(service_condition: str) -> str:
             WHERE t.value = '{by_district}'
         )
     """  # noqa: S608
+    return sql, [*params, *params]
 
 
-# The joins that _relevant needs for a pair (m, s) in the global statements.
+# The joins that _relevant needs for a pair (m, s) of a record: the type decision straight from
+# its table (by its unique index), as the records may span every Kommunaltyp.
 _PAIR_JOINS = f"""
     LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
     LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
@@ -156,10 +158,11 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
     (1) Every Kommune as its Kommunaltyp decides, counted per type; (2) the Kreise that a
     Gemeinde's "durch den Kreis" decision gives the Leistung and their type does not; (3) per
     deviation, +1 if it makes the Leistung relevant and -1 if (1) or (2) counted the pair."""
+    services, services_params = _services_cte(service_condition, params)
     type_value, type_params = _type_value()
     base, base_params = _base_relevant()
     sql = f"""
-        {_services_cte(service_condition)},
+        {services},
         per_type AS (
             SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM {M} m
             WHERE m.dissolved_on IS NULL GROUP BY m.municipality_type_id
@@ -180,8 +183,7 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
         GROUP BY s.id, s.name
     """  # noqa: S608
     return sql, [
-        *params,
-        *params,
+        *services_params,
         *type_params,
         RELEVANT,
         DISTRICT,
@@ -199,9 +201,10 @@ def relevant_records_sql(
     service_condition (over catalogue_service s; params are its values) whose active Kommune m
     has the Leistung as relevant (m, s, i as aliases). Callers append AND conditions, GROUP BY,
     ORDER BY."""
+    services, services_params = _services_cte(service_condition, params)
     relevant, relevant_params = _relevant("bd.m_id IS NOT NULL")
     sql = f"""
-        {_services_cte(service_condition)}
+        {services}
         SELECT {select}
         FROM svc s
         INNER JOIN {IMPL} i ON i.service_id = s.id
@@ -209,7 +212,7 @@ def relevant_records_sql(
         {_PAIR_JOINS}
         WHERE {relevant}
     """  # noqa: S608
-    return sql, [*params, *params, *select_params, *relevant_params]
+    return sql, [*services_params, *select_params, *relevant_params]
 
 
 def in_list(column: str, values: list) -> tuple[str, list]:

@@ -254,8 +254,8 @@ def test_reimport_updates_by_ars_and_dissolves_missing_gemeinden(tmp_path):
 
 
 def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_path):
-    """A dissolved Kommune (and one moved to another type) leaves the comparisons in the
-    import's transaction: the counters equal a rebuild from scratch afterwards."""
+    """A dissolved Kommune leaves the comparisons in the import's transaction (its Kreis is
+    refreshed too): the counters equal a rebuild from scratch afterwards."""
     from kompass.catalogue.tests.factories import ServiceFactory
     from kompass.reports.models import TopicProgress
     from kompass.reports.services import topic_progress_rebuild
