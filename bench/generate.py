@@ -1150,14 +1150,18 @@ def solutions_extension(context: GenerationContext) -> dict[str, int]:
 
 
 def report_aggregates(context: GenerationContext) -> dict[str, int]:
-    """reports.TopicProgress for every Kommune, rebuilt set-based after the COPY load
-    (reports.services.topic_progress_rebuild); its time is the phase extension_report_aggregates."""
-    from kompass.reports.models import TopicProgress
-    from kompass.reports.services import topic_progress_rebuild
+    """reports.TopicProgress for every Kommune, ServiceProgress and OzgProgress, rebuilt set-based
+    after the COPY load (reports.services.topic_progress_rebuild, progress_rebuild); their time is
+    the phase extension_report_aggregates."""
+    from kompass.reports.models import OzgProgress, ServiceProgress, TopicProgress
+    from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 
     rebuilt = topic_progress_rebuild()
-    writer.analyze([TopicProgress._meta.db_table])
-    return {"topic_progress": rebuilt}
+    progress_rows = progress_rebuild()
+    writer.analyze(
+        [model._meta.db_table for model in (TopicProgress, ServiceProgress, OzgProgress)]
+    )
+    return {"topic_progress": rebuilt, "progress": progress_rows}
 
 
 # Functions run after the records (see the module docstring), in this order.

@@ -216,8 +216,12 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert generated["rows"]["solution_coverage"] >= 40
     assert generated["rows"]["solution_usages"] > 0
     assert generated["rows"]["topic_progress"] > 0
+    assert generated["rows"]["progress"] > 0
     aggregates = results["scenarios"][f"report_aggregates:{engine}"]
-    assert aggregates["rebuilt_rows"] == generated["rows"]["topic_progress"]
+    assert (
+        aggregates["rebuilt_rows"]
+        == generated["rows"]["topic_progress"] + generated["rows"]["progress"]
+    )
     assert aggregates["seconds"] >= 0
     for name in REPORTS:
         page = results["scenarios"][f"{name}:{engine}"]

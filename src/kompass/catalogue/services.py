@@ -97,10 +97,12 @@ def _report_counters_rebuild() -> None:
     """New, retired or moved Leistungen change every Kommune's counters in the comparisons
     (reports.TopicProgress): rebuilt in the import's transaction, when there are any."""
     from kompass.reports.models import TopicProgress
-    from kompass.reports.services import topic_progress_rebuild
+    from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 
     if TopicProgress.objects.exists():
         topic_progress_rebuild()
+    # A Leistung may have moved to another OZG-Leistung (OzgProgress).
+    progress_rebuild()
 
 
 def catalogue_code_lists_load(*, directory: Path | None = None) -> None:

@@ -29,7 +29,7 @@ from kompass.implementation.models import (
 )
 from kompass.implementation.selectors import EditScope
 from kompass.municipalities.models import Municipality
-from kompass.reports.services import topic_progress_refresh
+from kompass.reports.services import progress_apply, progress_rebuild, topic_progress_refresh
 
 if TYPE_CHECKING:
     from kompass.accounts.selectors import AnyUser
@@ -113,6 +113,11 @@ def _check_values(
         )
 
 
+def _state(record: Implementation) -> tuple[int | None, str]:
+    """What the global view counts of a record (reports.services.progress_apply)."""
+    return record.current_level, record.status
+
+
 def _apply(record: Implementation, values: dict, *, actor: AnyUser | None) -> dict:
     changes: dict[str, list[str]] = {}
     for name, value in values.items():
@@ -153,9 +158,11 @@ def implementation_update(
         if record.version != expected_version:
             raise ImplementationConflict(record, service)
         _check_values(municipality=municipality, record=record, values=values, scope=scope)
+        before = _state(record)
         if _apply(record, values, actor=actor):
             # The comparisons' counters, in the same transaction (never stale after an edit).
             topic_progress_refresh(municipality_ids=[municipality.pk], topic_ids=[service.topic_id])
+            progress_apply(municipality=municipality, moves=[(service, before, _state(record))])
     return record
 
 
@@ -177,17 +184,21 @@ def implementation_bulk_update(
         raise ValueError(f"not a bulk field: {sorted(unknown)}")
     changed = 0
     topic_ids: set[int | None] = set()
+    moves = []
     with transaction.atomic():
         for service, version in selections:
             record = _get_or_create_locked(municipality=municipality, service=service)
             if record.version != version:
                 raise ImplementationConflict(record, service)
             _check_values(municipality=municipality, record=record, values=values, scope=scope)
+            before = _state(record)
             if _apply(record, values, actor=actor):
                 changed += 1
                 topic_ids.add(service.topic_id)
+                moves.append((service, before, _state(record)))
         if topic_ids:
             topic_progress_refresh(municipality_ids=[municipality.pk], topic_ids=topic_ids)
+            progress_apply(municipality=municipality, moves=moves)
     return changed
 
 
@@ -316,4 +327,5 @@ def demo_implementation_seed() -> int:
             created += int(was_created)
         if created:
             topic_progress_refresh(municipality_ids=[lemgo.pk])
+            progress_rebuild()
     return created

@@ -68,9 +68,10 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
         # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
         # comparisons change with the import, in the same transaction.
         if result.regrouped_ids:
-            from kompass.reports.services import topic_progress_refresh
+            from kompass.reports.services import progress_rebuild, topic_progress_refresh
 
             topic_progress_refresh(municipality_ids=result.regrouped_ids)
+            progress_rebuild()
         return result
 
 

@@ -23,6 +23,7 @@ class TypeDecision(models.Model):
         on_delete=models.PROTECT,
         related_name="relevance_decisions",
         verbose_name=_("LeiKa-Leistung"),
+        db_index=False,  # relevance_decision_by_service leads with it
     )
     municipality_type = models.ForeignKey(
         "municipalities.MunicipalityType",
@@ -52,12 +53,19 @@ class TypeDecision(models.Model):
             )
         ]
         indexes = [
+            # The decisions of some Leistungen for every type (the global view), read from the
+            # index alone: a Leistung's decisions lie on as many table pages as there are types.
+            models.Index(
+                fields=["service", "municipality_type"],
+                include=["value"],
+                name="relevance_decision_by_service",
+            ),
             # "Durch den Kreis" decisions are few; every Kreis's list probes them per Leistung.
             models.Index(
                 fields=["service", "municipality_type"],
                 condition=models.Q(value="by_district"),
                 name="relevance_by_district_idx",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -51,3 +51,97 @@ class TopicProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}/{self.topic_id}: {self.done}/{self.relevant}"
+
+
+class ServiceProgress(models.Model):
+    """How many records of one LeiKa-Leistung stand at one Reifegrad, per status, over the active
+    Kommunen of one Kommunaltyp (type_key; 0: Kommunen without a type).
+
+    The global Reifegrad of a Leistung over ~11,000 Kommunen would otherwise read every record
+    of it (1.5 million for the largest OZG-Leistung). Relevance is not part of the key: a type
+    decides for all its Kommunen, so the global view sums the rows of the types for which the
+    Leistung is relevant and corrects the few deviations and Kreise one by one (reports.sql).
+    Relevance decisions therefore never make these rows stale. The cell (level 0, offen) is not
+    kept: it reads the same as "no record", which the view fills in from the relevant count.
+
+    Rows change by the difference of every edit of a record's status or Reifegrad, in the
+    edit's transaction (services.progress_apply), and are rebuilt from the records
+    after bulk loads and when an import regroups Kommunen (services.progress_rebuild).
+    """
+
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint leads with it
+        verbose_name=_("LeiKa-Leistung"),
+    )
+    type_key = models.IntegerField(_("Kommunaltyp (0: ohne)"))
+    level = models.PositiveSmallIntegerField(_("Reifegrad"))
+    # Signed: an edit applies its difference before anything checks the sum.
+    open = models.IntegerField(_("offen"), default=0)
+    planning = models.IntegerField(_("in Planung"), default=0)
+    in_progress = models.IntegerField(_("in Umsetzung"), default=0)
+    done = models.IntegerField(_("umgesetzt"), default=0)
+    dropped = models.IntegerField(_("entfällt"), default=0)
+
+    class Meta:
+        verbose_name = _("Stand je Leistung und Kommunaltyp")
+        verbose_name_plural = _("Stand je Leistung und Kommunaltyp")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "type_key", "level"], name="reports_unique_service_progress"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.type_key}/{self.level}"
+
+
+class OzgProgress(models.Model):
+    """How many records of one Kommune in one OZG-Leistung stand at an OZG-compliant Reifegrad
+    (only pairs with at least one).
+
+    It ranks the Kommunen furthest ahead in an OZG-Leistung (the global view) without reading
+    every record of it. The count includes records of Leistungen that are no longer relevant
+    for the Kommune, so it is an upper bound: the view verifies the leading Kommunen against
+    their relevant records (selectors._furthest_kommunen) and needs no refresh when relevance
+    decisions change. Kept current like ServiceProgress (services.progress_apply).
+    """
+
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint leads with it
+        verbose_name=_("Kommune"),
+    )
+    ozg_service = models.ForeignKey(
+        "catalogue.OzgService",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # reports_ozg_progress_ranking leads with it
+        verbose_name=_("OZG-Leistung"),
+    )
+    # Signed: an edit applies its difference before anything checks the sum.
+    compliant = models.IntegerField(_("OZG-konform"), default=0)
+
+    class Meta:
+        verbose_name = _("OZG-konforme Leistungen je Kommune")
+        verbose_name_plural = _("OZG-konforme Leistungen je Kommune")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "ozg_service"], name="reports_unique_ozg_progress"
+            )
+        ]
+        indexes = [
+            models.Index(
+                "ozg_service",
+                models.F("compliant").desc(),
+                "municipality",
+                name="reports_ozg_progress_ranking",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}/{self.ozg_service_id}: {self.compliant}"

@@ -44,8 +44,14 @@ from kompass.implementation.selectors import (
 )
 from kompass.municipalities.models import Municipality, Provider
 from kompass.reports.choices import SizeClass
-from kompass.reports.models import TopicProgress
-from kompass.reports.sql import relevant_counts_sql, relevant_records_sql
+from kompass.reports.models import OzgProgress, TopicProgress
+from kompass.reports.sql import (
+    STATUSES,
+    in_list,
+    relevant_counts_sql,
+    relevant_record_levels_sql,
+    relevant_records_sql,
+)
 from kompass.solutions.selectors import SolutionInUse, solutions_in_use
 
 if TYPE_CHECKING:
@@ -421,16 +427,12 @@ def _visible_condition(user: AnyUser) -> tuple[str, list] | None:
 
 def _distributions(service_condition: str, params: list, *, label: str, levels, threshold):
     """The overall distribution over the Leistungen matching service_condition (over
-    catalogue_service s) and one per Leistung: the relevant records by level and status, and
-    the relevant Kommunen without a record as "offen" at level 0."""
+    catalogue_service s) and one per Leistung: the relevant records by level and status (from
+    ServiceProgress, see reports.sql), and the relevant Kommunen without a record as "offen" at
+    level 0."""
     open_ = ImplementationStatus.OPEN.value
     counts_sql, counts_params = relevant_counts_sql(service_condition, params)
-    records_sql, records_params = relevant_records_sql(
-        select="s.id, COALESCE(i.current_level, 0), i.status, COUNT(*)",
-        select_params=[],
-        service_condition=service_condition,
-        params=params,
-    )
+    levels_sql, levels_params = relevant_record_levels_sql(service_condition, params)
     with connection.cursor() as cursor:
         cursor.execute(counts_sql, counts_params)
         relevant: dict[int, int] = defaultdict(int)
@@ -438,28 +440,39 @@ def _distributions(service_condition: str, params: list, *, label: str, levels, 
         for service_id, name, n in cursor.fetchall():
             relevant[service_id] += int(n)  # SUM is numeric on PostgreSQL
             names[service_id] = name
-        cursor.execute(
-            f"{records_sql} GROUP BY s.id, COALESCE(i.current_level, 0), i.status",
-            records_params,
-        )
-        records = cursor.fetchall()
+        cursor.execute(levels_sql, levels_params)
+        cells = cursor.fetchall()
     overall = Distribution(label=label, levels=levels, threshold=threshold)
     parts = {
         pk: Distribution(label=names[pk], levels=levels, threshold=threshold, service_id=pk)
         for pk in relevant
     }
     without_record = dict(relevant)
-    for service_id, level, status, n in records:
-        without_record[service_id] -= n
-        for target in (overall, parts[service_id]):
-            target.by_level[level] += n
-            target.by_status[status] += n
+    for service_id, level, *per_status in cells:
+        for status, n in zip(STATUSES, per_status, strict=True):
+            n = int(n)
+            if not n:
+                continue
+            without_record[service_id] -= n
+            for target in (overall, parts[service_id]):
+                target.by_level[level] += n
+                target.by_status[status] += n
     for service_id, n in without_record.items():
         if n:
             for target in (overall, parts[service_id]):
                 target.by_level[0] += n
                 target.by_status[open_] += n
+    for target in (overall, *parts.values()):
+        _drop_empty(target)
     return overall, sorted(parts.values(), key=lambda d: d.label)
+
+
+def _drop_empty(distribution: Distribution) -> None:
+    """Cells whose rows summed to 0 (a level nobody is at any more) are not shown as 0 Kommunen
+    where the records' own counting would show nothing."""
+    for counts in (distribution.by_level, distribution.by_status):
+        for key in [key for key, n in counts.items() if n == 0]:
+            del counts[key]
 
 
 def service_global(*, service: Service, user: AnyUser) -> GlobalView:
@@ -517,34 +530,76 @@ def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | Non
     return contacts
 
 
-def _furthest_kommunen(*, ozg_service: OzgService, visible: tuple[str, list], threshold):
-    """(Kommune id, OZG-conform LeiKa-Leistungen, best level) of the CONTACT_COUNT visible
-    Kommunen furthest in the OZG-Leistung. The OZG-conform records alone decide the order of the
-    Kommunen that have any, so they are read first (a fraction of all records); only when fewer
-    Kommunen have one are all records ranked (then by their best level)."""
-    limit = threshold if threshold is not None else 10_000
-    rows: list = []
-    for condition, condition_params in (
-        ("COALESCE(i.current_level, 0) >= %s", [limit]),
-        ("1 = 1", []),
-    ):
-        sql, params = relevant_records_sql(
-            select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
-                      MAX(COALESCE(i.current_level, 0))""",
-            select_params=[limit],
-            service_condition="s.ozg_service_id = %s",
-            params=[ozg_service.pk],
+def _ranked_records(
+    *, ozg_service: OzgService, condition: str, params: list, visible: tuple[str, list], limit: int
+) -> list[tuple[int, int, int]]:
+    """(Kommune id, relevant records at an OZG-compliant level, best level) of the visible
+    Kommunen whose relevant records in the OZG-Leistung meet condition, best first."""
+    sql, sql_params = relevant_records_sql(
+        select="""m.id, SUM(CASE WHEN COALESCE(i.current_level, 0) >= %s THEN 1 ELSE 0 END),
+                  MAX(COALESCE(i.current_level, 0))""",
+        select_params=[limit],
+        service_condition="s.ozg_service_id = %s",
+        params=[ozg_service.pk],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{sql} AND {condition} AND {visible[0]} GROUP BY m.id
+                ORDER BY 2 DESC, 3 DESC, m.id LIMIT {CONTACT_COUNT}""",
+            [*sql_params, *params, *visible[1]],
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""{sql} AND {condition} AND {visible[0]} GROUP BY m.id
-                    ORDER BY 2 DESC, 3 DESC, m.id LIMIT {CONTACT_COUNT}""",
-                [*params, *condition_params, *visible[1]],
+        return [(m_id, int(n), int(best)) for m_id, n, best in cursor.fetchall()]
+
+
+def _furthest_kommunen(
+    *, ozg_service: OzgService, user: AnyUser, visible: tuple[str, list], threshold
+):
+    """(Kommune id, OZG-conform LeiKa-Leistungen, best level) of the CONTACT_COUNT visible
+    Kommunen furthest in the OZG-Leistung.
+
+    OzgProgress bounds each Kommune's OZG-conform records from above (it also counts records of
+    Leistungen no longer relevant), so the Kommunen are checked against their relevant records
+    in the order of that bound, a batch at a time, until no unchecked Kommune can reach the last
+    place found. Only when fewer Kommunen have an OZG-conform record at all are all records
+    ranked (then by their best level)."""
+    limit = threshold if threshold is not None else 10_000
+    found: list[tuple[int, int, int]] = []
+    checked = 0
+    batch = 4 * CONTACT_COUNT
+    bounds = (
+        OzgProgress.objects.filter(
+            ozg_service=ozg_service,
+            compliant__gt=0,
+            municipality__dissolved_on__isnull=True,
+            municipality__in=municipalities_visible_to(user).values("pk"),
+        )
+        .order_by("-compliant", "municipality_id")
+        .values_list("municipality_id", "compliant")
+    )
+    while True:
+        candidates = list(bounds[checked : checked + batch])
+        checked += len(candidates)
+        if candidates:
+            ids_condition, ids_params = in_list("m.id", [m_id for m_id, _bound in candidates])
+            found += _ranked_records(
+                ozg_service=ozg_service,
+                condition=f"COALESCE(i.current_level, 0) >= %s AND {ids_condition}",
+                params=[limit, *ids_params],
+                visible=visible,
+                limit=limit,
             )
-            rows = cursor.fetchall()
-        if len(rows) == CONTACT_COUNT:
+            found.sort(key=lambda row: (-row[1], -row[2], row[0]))
+            del found[CONTACT_COUNT:]
+        if len(candidates) < batch or (
+            len(found) == CONTACT_COUNT and found[-1][1] > candidates[-1][1]
+        ):
             break
-    return rows
+        batch *= 4
+    if len(found) == CONTACT_COUNT:
+        return found
+    return _ranked_records(
+        ozg_service=ozg_service, condition="1 = 1", params=[], visible=visible, limit=limit
+    )
 
 
 def ozg_global(*, ozg_service: OzgService, user: AnyUser) -> GlobalView:
@@ -562,7 +617,9 @@ def ozg_global(*, ozg_service: OzgService, user: AnyUser) -> GlobalView:
     contacts = None
     visible = _visible_condition(user)
     if visible is not None:
-        found = _furthest_kommunen(ozg_service=ozg_service, visible=visible, threshold=threshold)
+        found = _furthest_kommunen(
+            ozg_service=ozg_service, user=user, visible=visible, threshold=threshold
+        )
         municipalities = Municipality.objects.in_bulk([row[0] for row in found])
         contacts = [
             Contact(

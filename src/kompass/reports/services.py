@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-from kompass.catalogue.models import MaturityLevel
+from kompass.catalogue.models import MaturityLevel, Service
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation
 from kompass.municipalities.models import Municipality
-from kompass.reports.models import TopicProgress
+from kompass.reports.models import OzgProgress, ServiceProgress, TopicProgress
 from kompass.reports.sql import in_list, pairs_sql
 
 # A threshold no level reaches: without a default Reifegradmodell nothing is OZG-conform.
@@ -128,6 +129,115 @@ def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> 
     return TopicProgress.objects.filter(municipality_id__in=ids).count()
 
 
+# --- ServiceProgress and OzgProgress: the global view's counters ----------------------------------
+
+# A record's place in the counters: (Reifegrad or None, status).
+RecordState = tuple[int | None, str]
+
+_STATUS_COLUMNS = tuple(ImplementationStatus.values)
+
+
+def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Add rows (key values, then column differences) to table's counters in one statement,
+    creating missing rows; rows must be sorted by key and unique, so that concurrent writers lock
+    rows in the same order (they wait for each other instead of deadlocking)."""
+    if not rows:
+        return
+    names = ", ".join((*key, *columns))
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} ({names}) VALUES {values}
+                ON CONFLICT ({", ".join(key)}) DO UPDATE SET {updates}""",  # noqa: S608
+            [value for row in rows for value in row],
+        )
+
+
+def progress_apply(
+    *, municipality: Municipality, moves: Iterable[tuple[Service, RecordState, RecordState]]
+) -> None:
+    """Apply changed records of one Kommune to ServiceProgress and OzgProgress: (Leistung, state
+    before, state after) per record whose status or Reifegrad changed. Call it in the transaction
+    that changed them.
+
+    ServiceProgress leaves out dissolved Kommunen (progress_rebuild); OzgProgress is an upper
+    bound that the view checks, so it counts every Kommune."""
+    moves = list(moves)
+    threshold = compliant_threshold()
+    type_key = municipality.municipality_type_id or 0
+    by_level: dict[tuple[int, int], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(_STATUS_COLUMNS, 0)
+    )
+    compliant: dict[int, int] = defaultdict(int)
+    for service, before, after in moves:
+        for (level, status), sign in ((before, -1), (after, 1)):
+            level = level or 0
+            if not (level == 0 and status == ImplementationStatus.OPEN):
+                by_level[(service.pk, level)][status] += sign
+            if level >= threshold and service.ozg_service_id is not None:
+                compliant[service.ozg_service_id] += sign
+    if municipality.dissolved_on is None:
+        _upsert(
+            ServiceProgress._meta.db_table,
+            ("service_id", "type_key", "level"),
+            _STATUS_COLUMNS,
+            [
+                (service_id, type_key, level, *(counts[c] for c in _STATUS_COLUMNS))
+                for (service_id, level), counts in sorted(by_level.items())
+                if any(counts.values())
+            ],
+        )
+    _upsert(
+        OzgProgress._meta.db_table,
+        ("municipality_id", "ozg_service_id"),
+        ("compliant",),
+        [(municipality.pk, ozg_id, n) for ozg_id, n in sorted(compliant.items()) if n],
+    )
+
+
+def progress_rebuild() -> int:
+    """Recompute ServiceProgress and OzgProgress from the records (an INSERT … SELECT … GROUP BY
+    each); returns the number of rows. After bulk loads (the benchmark's COPY, demo data), when an
+    import of the Gemeindeverzeichnis changed a Kommune's type or dissolved one, and when a
+    catalogue import moved Leistungen between OZG-Leistungen."""
+    service_table = ServiceProgress._meta.db_table
+    ozg_table = OzgProgress._meta.db_table
+    impl = Implementation._meta.db_table
+    municipalities = Municipality._meta.db_table
+    services = Service._meta.db_table
+    columns = ", ".join(_STATUS_COLUMNS)
+    sums = ", ".join("SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END)" for _ in _STATUS_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {service_table}")  # noqa: S608
+        cursor.execute(f"DELETE FROM {ozg_table}")  # noqa: S608
+        cursor.execute(
+            f"""INSERT INTO {service_table} (service_id, type_key, level, {columns})
+                SELECT i.service_id, COALESCE(m.municipality_type_id, 0),
+                       COALESCE(i.current_level, 0), {sums}
+                FROM {impl} i INNER JOIN {municipalities} m ON m.id = i.municipality_id
+                WHERE m.dissolved_on IS NULL
+                  AND NOT (COALESCE(i.current_level, 0) = 0 AND i.status = %s)
+                GROUP BY i.service_id, COALESCE(m.municipality_type_id, 0),
+                         COALESCE(i.current_level, 0)
+                -- In the order of the unique index: a Leistung's rows lie together on disk.
+                ORDER BY 1, 2, 3""",  # noqa: S608
+            [*_STATUS_COLUMNS, ImplementationStatus.OPEN.value],
+        )
+        cursor.execute(
+            f"""INSERT INTO {ozg_table} (municipality_id, ozg_service_id, compliant)
+                SELECT i.municipality_id, s.ozg_service_id, COUNT(*)
+                FROM {impl} i INNER JOIN {services} s ON s.id = i.service_id
+                WHERE i.current_level >= %s AND s.ozg_service_id IS NOT NULL
+                GROUP BY i.municipality_id, s.ozg_service_id""",  # noqa: S608
+            [compliant_threshold()],
+        )
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {service_table}) + (SELECT COUNT(*) FROM {ozg_table})"  # noqa: S608
+        )
+        return cursor.fetchone()[0]
+
+
 # --- Demo data --------------------------------------------------------------------------------
 
 
@@ -195,4 +305,5 @@ def demo_reports_seed(*, provider_slug: str = "krz-demo", seed: int = 2024) -> i
                     "pk", flat=True
                 )
             )
+            progress_rebuild()
     return created

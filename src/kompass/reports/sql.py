@@ -9,26 +9,34 @@ the LeiKa-Typ. tests/test_aggregates.py checks both against each other.
 
 pairs_sql checks every (Kommune, Leistung) pair: right for a few Kommunen (TopicProgress). The
 global views ask the opposite question, a few Leistungen over all ~11,000 Kommunen, and use
-relevant_counts_sql and relevant_records_sql: most Kommunen follow their Kommunaltyp's decision,
-so the relevant Kommunen are counted per type and corrected per deviation; the records of the
-Leistungen are checked one by one.
+relevant_counts_sql and relevant_record_levels_sql: most Kommunen follow their Kommunaltyp's
+decision, so the relevant Kommunen are counted per type, their records are read from the counters
+per type (reports.ServiceProgress), and both are corrected for the Kreise that "durch den Kreis"
+decisions of their Gemeinden concern and for each deviation. relevant_records_sql checks records
+one by one (the few Kommunen the global view names).
 """
 
 from __future__ import annotations
 
+from django.db import connection
+
 from kompass.catalogue.models import Service
+from kompass.implementation.choices import ImplementationStatus
 from kompass.implementation.models import Implementation
 from kompass.municipalities.choices import MunicipalityLevel
 from kompass.municipalities.models import Municipality
 from kompass.relevance.choices import RelevanceValue
 from kompass.relevance.models import Deviation, TypeDecision
 from kompass.relevance.selectors import DEFAULT_BY_LEIKA_TYPE
+from kompass.reports.models import ServiceProgress
 
 M = Municipality._meta.db_table
 S = Service._meta.db_table
 TD = TypeDecision._meta.db_table
 DV = Deviation._meta.db_table
 IMPL = Implementation._meta.db_table
+SP = ServiceProgress._meta.db_table
+STATUSES = tuple(ImplementationStatus.values)
 
 RELEVANT = RelevanceValue.RELEVANT.value
 DISTRICT = MunicipalityLevel.DISTRICT.value
@@ -86,10 +94,15 @@ def pairs_sql() -> tuple[str, list]:
 
 def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
     """WITH svc (the current Leistungen matching service_condition, over catalogue_service s;
-    params are its values), decisions (their type decisions, with the condition again so that
-    the planner can read them by Leistung) and by_district (Kreis m_id, Leistung s_id: a
-    Gemeinde of the Kreis has a "durch den Kreis" decision for the Leistung)."""
+    params are its values), decisions (their type decisions) and kreis_extra (Kreis m_id,
+    Leistung s_id: a Gemeinde of the active Kreis has a "durch den Kreis" decision for the
+    Leistung, and the Kreis's own type does not make it relevant). kreis_extra starts from the
+    few (type of a Kreis, Leistung) pairs whose decision is not "relevant"."""
     by_district = RelevanceValue.BY_DISTRICT.value
+    type_value, type_params = _type_value()
+    # The pairs that can give a Kreis something are few: PostgreSQL must find them first rather
+    # than fold the CTE into a join over every "durch den Kreis" decision and Kreis.
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
     sql = f"""
         WITH svc AS (
             SELECT s.id, s.name, s.leika_type_codes FROM {S} s
@@ -97,22 +110,31 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
         ),
         decisions AS (
             SELECT t.service_id, t.municipality_type_id, t.value FROM {TD} t
-            INNER JOIN {S} s ON s.id = t.service_id
-            WHERE s.retired_in_id IS NULL AND {service_condition}
+            WHERE t.service_id IN (SELECT id FROM svc)
+        ),
+        kreis_types AS (
+            SELECT DISTINCT COALESCE(municipality_type_id, 0) AS type_key FROM {M}
+            WHERE level = %s AND dissolved_on IS NULL
+        ),
+        kreis_open AS {materialized} (
+            SELECT kt.type_key, s.id AS s_id FROM svc s CROSS JOIN kreis_types kt
+            LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = kt.type_key
+            WHERE {type_value} <> %s
         ),
         member_types AS (
             SELECT DISTINCT district_id, municipality_type_id FROM {M}
             WHERE dissolved_on IS NULL AND district_id IS NOT NULL
               AND municipality_type_id IS NOT NULL
         ),
-        by_district AS (
-            SELECT DISTINCT mt.district_id AS m_id, t.service_id AS s_id
-            FROM member_types mt
-            INNER JOIN decisions t ON t.municipality_type_id = mt.municipality_type_id
-            WHERE t.value = '{by_district}'
+        kreis_extra AS (
+            SELECT DISTINCT k.id AS m_id, ko.s_id FROM kreis_open ko
+            INNER JOIN decisions t ON t.service_id = ko.s_id AND t.value = '{by_district}'
+            INNER JOIN member_types mt ON mt.municipality_type_id = t.municipality_type_id
+            INNER JOIN {M} k ON k.id = mt.district_id AND k.level = %s
+                AND k.dissolved_on IS NULL AND COALESCE(k.municipality_type_id, 0) = ko.type_key
         )
     """  # noqa: S608
-    return sql, [*params, *params]
+    return sql, [*params, DISTRICT, *type_params, RELEVANT, DISTRICT]
 
 
 # The joins that _relevant needs for a pair (m, s) of a record: the type decision straight from
@@ -120,16 +142,16 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
 _PAIR_JOINS = f"""
     LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
     LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
-    LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = s.id
+    LEFT JOIN kreis_extra ke ON ke.m_id = m.id AND ke.s_id = s.id
 """
 
 
 def _base_relevant() -> tuple[str, list]:
-    """ "s is relevant for m" without m's deviation (td and bd joined): the type decides, and a
+    """ "s is relevant for m" without m's deviation (td and ke joined): the type decides, and a
     Kreis also has what one of its Gemeinden leaves to it ("durch den Kreis")."""
     type_value, type_params = _type_value()
-    sql = f"({type_value} = %s OR (m.level = %s AND bd.m_id IS NOT NULL))"
-    return sql, [*type_params, RELEVANT, DISTRICT]
+    sql = f"({type_value} = %s OR ke.m_id IS NOT NULL)"
+    return sql, [*type_params, RELEVANT]
 
 
 # The (Kommune, Leistung) pairs with a deviation, with the joins of _base_relevant.
@@ -138,15 +160,7 @@ _DEVIATIONS = f"""
     INNER JOIN svc s ON s.id = dv.service_id
     INNER JOIN {M} m ON m.id = dv.municipality_id AND m.dissolved_on IS NULL
     LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
-    LEFT JOIN by_district bd ON bd.m_id = m.id AND bd.s_id = s.id
-"""
-
-# The Kreise that a Gemeinde's "durch den Kreis" decision gives a Leistung their type does not.
-_KREIS_EXTRA = f"""
-    FROM by_district bd
-    INNER JOIN {S} s ON s.id = bd.s_id
-    INNER JOIN {M} m ON m.id = bd.m_id AND m.dissolved_on IS NULL AND m.level = %s
-    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+    LEFT JOIN kreis_extra ke ON ke.m_id = m.id AND ke.s_id = s.id
 """
 
 
@@ -172,8 +186,7 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
         WHERE {type_value} = %s
         GROUP BY s.id, s.name
         UNION ALL
-        SELECT s.id, s.name, COUNT(*) {_KREIS_EXTRA}
-        WHERE {type_value} <> %s
+        SELECT s.id, s.name, COUNT(*) FROM kreis_extra ke INNER JOIN svc s ON s.id = ke.s_id
         GROUP BY s.id, s.name
         UNION ALL
         SELECT s.id, s.name,
@@ -182,15 +195,52 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
         {_DEVIATIONS}
         GROUP BY s.id, s.name
     """  # noqa: S608
+    return sql, [*services_params, *type_params, RELEVANT, RELEVANT, *base_params]
+
+
+def relevant_record_levels_sql(service_condition: str, params: list) -> tuple[str, list]:
+    """SELECT (Leistung id, Reifegrad, then one count per status in STATUSES) of the records of
+    the active Kommunen for which the Leistung is relevant, for the current Leistungen matching
+    service_condition; a cell's count is the sum of its rows, some of which are negative.
+    Records at (Reifegrad 0, offen) may be missing: they read like no record.
+
+    The three parts of relevant_counts_sql, over records instead of Kommunen: (1) the
+    ServiceProgress rows of the types whose decision makes the Leistung relevant; (2) the
+    records of the Kreise that a Gemeinde's "durch den Kreis" decision gives the Leistung; (3)
+    per deviation with a record, +1 if it makes the Leistung relevant, -1 if (1) or (2) counted
+    the record."""
+    services, services_params = _services_cte(service_condition, params)
+    type_value, type_params = _type_value()
+    base, base_params = _base_relevant()
+    by_status = ", ".join("SUM(CASE WHEN i.status = %s THEN {w} ELSE 0 END)" for _ in STATUSES)
+    weight = f"((CASE WHEN dv.value = %s THEN 1 ELSE 0 END) - (CASE WHEN {base} THEN 1 ELSE 0 END))"
+    sql = f"""
+        {services}
+        SELECT s.id, sp.level, {", ".join(f"SUM(sp.{c})" for c in STATUSES)}
+        FROM svc s INNER JOIN {SP} sp ON sp.service_id = s.id
+        LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = sp.type_key
+        WHERE {type_value} = %s
+        GROUP BY s.id, sp.level
+        UNION ALL
+        SELECT ke.s_id, COALESCE(i.current_level, 0), {by_status.format(w="1")}
+        FROM kreis_extra ke
+        INNER JOIN {IMPL} i ON i.municipality_id = ke.m_id AND i.service_id = ke.s_id
+        GROUP BY ke.s_id, COALESCE(i.current_level, 0)
+        UNION ALL
+        SELECT s.id, COALESCE(i.current_level, 0), {by_status.format(w=weight)}
+        {_DEVIATIONS}
+        INNER JOIN {IMPL} i ON i.municipality_id = m.id AND i.service_id = s.id
+        GROUP BY s.id, COALESCE(i.current_level, 0)
+    """  # noqa: S608
+    deviation_params: list = []
+    for status in STATUSES:
+        deviation_params += [status, RELEVANT, *base_params]
     return sql, [
         *services_params,
         *type_params,
         RELEVANT,
-        DISTRICT,
-        *type_params,
-        RELEVANT,
-        RELEVANT,
-        *base_params,
+        *STATUSES,
+        *deviation_params,
     ]
 
 
@@ -202,7 +252,7 @@ def relevant_records_sql(
     has the Leistung as relevant (m, s, i as aliases). Callers append AND conditions, GROUP BY,
     ORDER BY."""
     services, services_params = _services_cte(service_condition, params)
-    relevant, relevant_params = _relevant("bd.m_id IS NOT NULL")
+    relevant, relevant_params = _relevant("ke.m_id IS NOT NULL")
     sql = f"""
         {services}
         SELECT {select}

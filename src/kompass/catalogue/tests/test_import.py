@@ -360,6 +360,42 @@ def test_a_new_release_rebuilds_the_report_counters_in_its_transaction():
     assert after == Service.objects.current().filter(leika_type_codes="5").count() * kommunen
 
 
+def test_a_leistung_moved_to_another_ozg_leistung_moves_its_global_counters(tmp_path):
+    """OzgProgress counts a Kommune's OZG-conform records per OZG-Leistung: a release that moves
+    a LeiKa-Leistung to another OZG-Leistung rebuilds it in the import's transaction."""
+    import shutil
+
+    from kompass.implementation.models import Implementation
+    from kompass.municipalities.tests.factories import MunicipalityFactory
+    from kompass.reports.models import OzgProgress
+    from kompass.reports.services import progress_rebuild
+
+    catalogue_import(directory=RELEASE_A)
+    municipality = MunicipalityFactory()
+    service = Service.objects.get(leika_key="99050012104000")  # Gewerbeanmeldung, OZG 10400
+    Implementation.objects.create(
+        municipality=municipality, service=service, status="done", current_level=4
+    )
+    progress_rebuild()
+
+    def counted() -> set[tuple[str, int]]:
+        return set(OzgProgress.objects.values_list("ozg_service__ozg_id", "compliant"))
+
+    assert counted() == {("10400", 1)}
+    moved = tmp_path / "moved"
+    shutil.copytree(RELEASE_A, moved)
+    leika = moved / "leika_leistungen_ozg_kdn2019.csv"
+    text = leika.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith("99050012104000,"))
+    leika.write_text(
+        text.replace(line, line.replace("10400,Gewerbeanmeldung", "10000,Elterngeld")),
+        encoding="utf-8",
+    )
+    catalogue_import(directory=moved, label="verschoben")
+
+    assert counted() == {("10000", 1)}
+
+
 def test_a_retired_key_that_reappears_is_restored():
     catalogue_import(directory=RELEASE_A)
     service_pk = Service.objects.get(leika_key="99050002000000").pk

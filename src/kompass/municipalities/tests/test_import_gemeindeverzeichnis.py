@@ -255,14 +255,28 @@ def test_reimport_updates_by_ars_and_dissolves_missing_gemeinden(tmp_path):
 
 def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_path):
     """A dissolved Kommune leaves the comparisons in the import's transaction (its Kreis is
-    refreshed too): the counters equal a rebuild from scratch afterwards."""
+    refreshed too, and the global view's counters are rebuilt): the counters equal a rebuild
+    from scratch afterwards."""
     from kompass.catalogue.tests.factories import ServiceFactory
-    from kompass.reports.models import TopicProgress
-    from kompass.reports.services import topic_progress_rebuild
+    from kompass.implementation.models import Implementation
+    from kompass.reports.models import ServiceProgress, TopicProgress
+    from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 
     gemeindeverzeichnis_import(path=SAMPLE)
-    ServiceFactory(leika_type_codes="5")  # relevant for every Kommune by default
+    service = ServiceFactory(leika_type_codes="5")  # relevant for every Kommune by default
+    Implementation.objects.create(
+        municipality=Municipality.objects.get(ars="053340028028"),
+        service=service,
+        status="done",
+        current_level=4,
+    )
     topic_progress_rebuild()
+    progress_rebuild()
+
+    def done_in_the_global_view() -> int:
+        return sum(ServiceProgress.objects.values_list("done", flat=True))
+
+    assert done_in_the_global_view() == 1
 
     def rows() -> set[tuple]:
         return set(TopicProgress.objects.values_list("municipality__ars", "topic_id", "relevant"))
@@ -281,6 +295,7 @@ def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_
     assert len(result.regrouped_ids) == 2  # a new Gebietsstand alone regroups nobody
     after = rows()
     assert not any(ars == "053340028028" for ars, _topic, _n in after)
+    assert done_in_the_global_view() == 0  # a dissolved Kommune's records count no more
     topic_progress_rebuild()
     assert after == rows()
 

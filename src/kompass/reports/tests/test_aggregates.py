@@ -17,9 +17,13 @@ from kompass.municipalities.models import Municipality
 from kompass.municipalities.tests.factories import MunicipalityTypeFactory
 from kompass.relevance.models import Deviation, TypeDecision
 from kompass.relevance.selectors import relevant_services_for
-from kompass.reports.models import TopicProgress
+from kompass.reports.models import OzgProgress, ServiceProgress, TopicProgress
 from kompass.reports.selectors import _distributions, default_levels, municipality_dashboard
-from kompass.reports.services import topic_progress_rebuild, topic_progress_refresh
+from kompass.reports.services import (
+    progress_rebuild,
+    topic_progress_rebuild,
+    topic_progress_refresh,
+)
 from kompass.reports.sql import pairs_sql
 
 
@@ -122,6 +126,8 @@ def test_set_based_relevance_equals_the_relevance_list(typed):
 
 
 def _assert_global_views_equal_a_check_of_every_kommune() -> None:
+    # The records were written directly (not through the services that keep the counters).
+    progress_rebuild()
     levels = default_levels()
     expected_relevant: dict[int, int] = defaultdict(int)
     expected_records: dict[int, dict] = defaultdict(lambda: defaultdict(int))
@@ -269,12 +275,37 @@ def _heat_cell(client, w, topic_index=0):
     return dict(zip([t.pk for t in topics], row.cells, strict=True))[w.topic.pk]
 
 
+def _global_counters() -> tuple[set, set]:
+    """The rows of the global view's counters (rows whose counts are all 0 read as missing)."""
+    statuses = ["open", "planning", "in_progress", "done", "dropped"]
+    by_level = {
+        row
+        for row in ServiceProgress.objects.values_list("service", "type_key", "level", *statuses)
+        if any(row[3:])
+    }
+    compliant = set(
+        OzgProgress.objects.exclude(compliant=0).values_list(
+            "municipality", "ozg_service", "compliant"
+        )
+    )
+    return by_level, compliant
+
+
+def _assert_global_counters_current() -> None:
+    kept = _global_counters()
+    progress_rebuild()
+    assert kept == _global_counters()
+
+
 def test_counters_are_current_after_every_kind_of_edit(client, ws):
-    """Edit page, inline row, board move and bulk edit: the heat map shows the change at once."""
+    """Edit page, inline row, board move and bulk edit: the heat map shows the change at once,
+    and the global view's counters equal a rebuild from the records after each."""
     w = ws.w
     client.force_login(w.operator)
     topic_progress_rebuild()
+    progress_rebuild()
     assert _heat_cell(client, w).done == 0
+    assert _global_counters() == (set(), set())
     service = ws.services[0]
     base = {"pk": w.lemgo.pk, "service_pk": service.pk}
     response = client.post(
@@ -284,12 +315,18 @@ def test_counters_are_current_after_every_kind_of_edit(client, ws):
     assert response.status_code == 302
     cell = _heat_cell(client, w)
     assert (cell.done, cell.compliant) == (1, 1)
+    assert _global_counters() == (
+        {(service.pk, w.lemgo.municipality_type_id or 0, 3, 0, 0, 0, 1, 0)},
+        {(w.lemgo.pk, service.ozg_service_id, 1)},
+    )
+    _assert_global_counters_current()
 
     response = client.post(
         reverse("implementation:move", kwargs=base), {"status": "in_progress", "version": "1"}
     )
     assert response.status_code == 302
     assert _heat_cell(client, w).done == 0
+    _assert_global_counters_current()
 
     second = ws.services[1]
     response = client.post(
@@ -304,6 +341,7 @@ def test_counters_are_current_after_every_kind_of_edit(client, ws):
     )
     assert response.status_code == 302
     assert _heat_cell(client, w).done == 1
+    _assert_global_counters_current()
 
     response = client.post(
         reverse("implementation:bulk-edit", kwargs={"pk": w.lemgo.pk}),
@@ -316,12 +354,14 @@ def test_counters_are_current_after_every_kind_of_edit(client, ws):
     cell = _heat_cell(client, w)
     assert cell.done == 3
     assert cell.relevant == 4
+    _assert_global_counters_current()
 
 
 def test_a_refused_edit_changes_no_counter(client, ws):
     w = ws.w
     topic_progress_rebuild()
     before = _table(w.lemgo)
+    global_before = _global_counters()
     client.force_login(w.lemgo_admin)
     response = client.post(
         reverse("implementation:edit", kwargs={"pk": w.lemgo.pk, "service_pk": ws.services[0].pk}),
@@ -329,6 +369,7 @@ def test_a_refused_edit_changes_no_counter(client, ws):
     )
     assert response.status_code == 400
     assert _table(w.lemgo) == before
+    assert _global_counters() == global_before
 
 
 def test_demo_seed_fills_the_members_and_is_idempotent(ws):
@@ -388,3 +429,22 @@ def test_counters_follow_relevance_decisions_and_deviations(typed):
         municipality=lemgo, service=typed.services["undecided"], actor=w.operator
     )
     assert _table(lemgo) == _live(lemgo, w.operator, levels)
+
+
+def test_the_rebuild_command_repairs_the_counters(typed):
+    """After a change the services do not see (here: records written directly), the operator's
+    command recomputes every counter from the records."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    progress_rebuild()
+    expected = _global_counters()
+    ServiceProgress.objects.all().delete()
+    OzgProgress.objects.update(compliant=99)
+    TopicProgress.objects.all().delete()
+    output = StringIO()
+    call_command("rebuild_report_counters", stdout=output)
+    assert _global_counters() == expected
+    assert TopicProgress.objects.exists()
+    assert "Zähler neu berechnet" in output.getvalue()

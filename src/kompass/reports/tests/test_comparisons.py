@@ -15,7 +15,7 @@ from kompass.municipalities.models import Municipality
 from kompass.municipalities.tests.factories import MunicipalityFactory, MunicipalityTypeFactory
 from kompass.relevance.models import Deviation
 from kompass.relevance.selectors import relevant_services_for
-from kompass.reports.services import topic_progress_rebuild
+from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 from kompass.reports.tests.conftest import read_csv, read_xlsx
 
 
@@ -43,6 +43,7 @@ def spread(ws):
     Deviation.objects.create(municipality=w.herford, service=service, value="not_relevant")
     for n in range(3):
         MunicipalityFactory(name=f"Ohne Stand {n}", district=w.lippe)  # level 0, no record
+    progress_rebuild()  # the records were written directly, not through the services
     return ws, service
 
 
@@ -341,32 +342,39 @@ def test_global_view_lists_the_published_solutions_in_use(client, spread):
     assert "im Einsatz in 2 Kommunen, geplant in 1 Kommune" in client.get(url).content.decode()
 
 
-@pytest.mark.parametrize("conform_kommunen", [14, 3])
-def test_the_furthest_kommunen_equal_ranking_every_record(ws, conform_kommunen):
+@pytest.mark.parametrize(("kommunen_count", "conform_kommunen"), [(16, 14), (16, 3), (70, 60)])
+def test_the_furthest_kommunen_equal_ranking_every_record(
+    ws, monkeypatch, kommunen_count, conform_kommunen
+):
     """Who is furthest in an OZG-Leistung: the most OZG-conform LeiKa-Leistungen, then the best
-    level. Read from the conform records first (many Kommunen have some) or from all records
-    (fewer than ten have any); both give the ranking of every record."""
+    level. Checked in the order of OzgProgress's upper bound, a batch at a time (70: more than
+    one batch, with ties across them; deviations make the bound of some Kommunen too high), or
+    from all records (fewer than ten have any); both give the ranking of every record."""
     import random
 
     from kompass.accounts.tests.factories import UserFactory as Users
-    from kompass.reports.selectors import (
-        CONTACT_COUNT,
-        _furthest_kommunen,
-        _visible_condition,
-    )
+    from kompass.reports import selectors
+    from kompass.reports.selectors import CONTACT_COUNT, _furthest_kommunen, _visible_condition
 
     w = ws.w
     services = ws.services[:3]
     ozg = services[0].ozg_service
     assert all(s.ozg_service_id == ozg.pk for s in services)
     rng = random.Random(conform_kommunen)
-    kommunen = [MunicipalityFactory(name=f"Kommune {n}", district=w.lippe) for n in range(16)]
+    kommunen = [
+        MunicipalityFactory(name=f"Kommune {n}", district=w.lippe) for n in range(kommunen_count)
+    ]
     for index, municipality in enumerate(kommunen):
         for service in services:
             top = 4 if index < conform_kommunen else 2
             Implementation.objects.create(
                 municipality=municipality, service=service, current_level=rng.randint(0, top)
             )
+        if index % 3 == 0:
+            Deviation.objects.create(
+                municipality=municipality, service=services[0], value="not_relevant"
+            )
+    progress_rebuild()  # the records were written directly, not through the services
     expected: dict[int, list[int]] = {}
     records = Implementation.objects.filter(service__in=services)
     for municipality in Municipality.objects.active():
@@ -381,8 +389,61 @@ def test_the_furthest_kommunen_equal_ranking_every_record(ws, conform_kommunen):
         if levels:
             expected[municipality.pk] = [sum(level >= 3 for level in levels), max(levels)]
     ranking = sorted(expected.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+    conditions = []
+    ranked_records = selectors._ranked_records
+
+    def spy(**kwargs):
+        conditions.append(kwargs["condition"])
+        return ranked_records(**kwargs)
+
+    monkeypatch.setattr(selectors, "_ranked_records", spy)
     superuser = Users(is_superuser=True)
-    found = _furthest_kommunen(ozg_service=ozg, visible=_visible_condition(superuser), threshold=3)
+    found = _furthest_kommunen(
+        ozg_service=ozg, user=superuser, visible=_visible_condition(superuser), threshold=3
+    )
     assert [(m_id, n, best) for m_id, n, best in found] == [
         (m_id, n, best) for m_id, (n, best) in ranking[:CONTACT_COUNT]
     ]
+    # All records are read only when fewer than ten Kommunen have an OZG-conform one.
+    enough = sum(1 for n, _best in expected.values() if n) >= CONTACT_COUNT
+    assert ("1 = 1" in conditions) is not enough
+
+
+@pytest.mark.parametrize("ahead", ["loose_bounds", "ties"])
+def test_the_furthest_kommunen_are_found_behind_loose_bounds_and_ties(ws, ahead):
+    """The ranking reads OzgProgress a batch at a time: Kommunen that rank higher may come in a
+    later batch, behind Kommunen whose bound is too high (records no longer relevant) or equal
+    (the same number of OZG-conform Leistungen, but a lower best level)."""
+    from kompass.accounts.tests.factories import UserFactory as Users
+    from kompass.reports.selectors import CONTACT_COUNT, _furthest_kommunen, _visible_condition
+
+    w = ws.w
+    services = ws.services[:3]
+    ozg = services[0].ozg_service
+
+    def kommunen(count: int, levels: list[int], deviate: int = 0) -> list[Municipality]:
+        created = []
+        for _n in range(count):
+            municipality = MunicipalityFactory(district=w.lippe)
+            for service, level in zip(services, levels, strict=True):
+                Implementation.objects.create(
+                    municipality=municipality, service=service, current_level=level
+                )
+            for service in services[:deviate]:
+                Deviation.objects.create(
+                    municipality=municipality, service=service, value="not_relevant"
+                )
+            created.append(municipality)
+        return created
+
+    if ahead == "loose_bounds":
+        kommunen(50, [4, 4, 4], deviate=2)  # bound 3, but only one conform Leistung is relevant
+    else:
+        kommunen(45, [3, 3, 0])  # bound 2, two conform at best level 3
+    leaders = kommunen(CONTACT_COUNT, [4, 4, 0])  # bound 2, two conform at best level 4
+    progress_rebuild()
+    superuser = Users(is_superuser=True)
+    found = _furthest_kommunen(
+        ozg_service=ozg, user=superuser, visible=_visible_condition(superuser), threshold=3
+    )
+    assert found == [(m.pk, 2, 4) for m in leaders]

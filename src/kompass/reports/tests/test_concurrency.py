@@ -49,3 +49,53 @@ def test_concurrent_edits_of_one_topic_are_both_counted(ws):
     assert not errors, errors
     row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
     assert (row.relevant, row.done, row.compliant, row.open) == (4, 4, 4, 0)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises all writers: run with DATABASE_URL pointing to PostgreSQL.",
+)
+def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
+    """Bulk edits in two Kommunen of the same Kommunaltyp change the same ServiceProgress rows at
+    the same moment (listed in opposite orders): both commit and both are counted."""
+    from kompass.implementation.services import implementation_bulk_update
+    from kompass.municipalities.tests.factories import MunicipalityFactory
+    from kompass.reports.models import OzgProgress, ServiceProgress
+    from kompass.reports.services import progress_rebuild
+
+    w = ws.w
+    other = MunicipalityFactory(district=w.lippe, municipality_type=w.lemgo.municipality_type)
+    progress_rebuild()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def finish(municipality, services):
+        try:
+            barrier.wait(timeout=10)
+            implementation_bulk_update(
+                municipality=municipality,
+                selections=[(service, 0) for service in services],
+                values={"status": "done"},
+                scope=EditScope(all_records=True),
+                actor=w.operator,
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=finish, args=(w.lemgo, ws.services)),
+        threading.Thread(target=finish, args=(other, list(reversed(ws.services)))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    type_key = w.lemgo.municipality_type_id or 0
+    done = dict(
+        ServiceProgress.objects.filter(type_key=type_key, level=0).values_list("service", "done")
+    )
+    assert done == {service.pk: 2 for service in ws.services}
+    assert not OzgProgress.objects.exists()  # "umgesetzt" at Reifegrad 0 is not OZG-conform
