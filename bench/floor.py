@@ -26,8 +26,9 @@ The evaluation (issue 6) and marketplace (issue 7) pages:
                     (Reifegrad, status), the 10 visible Kommunen furthest ahead with contact and
                     Fachbereich, the 20 solutions most used for it
     global_ozg      the same over the (Kommune, LeiKa-Leistung) pairs of an OZG-Leistung, per
-                    LeiKa-Leistung (relevant Kommunen counted per Kommunaltyp, records checked one
-                    by one, see _OZG_SERVICES); the 10 visible Kommunen with the most OZG-conform
+                    LeiKa-Leistung (relevant Kommunen counted per Kommunaltyp, records from the
+                    counters per type, see _OZG_DISTRIBUTION); the 10 visible Kommunen with the
+                    most OZG-conform (the 40 leading in reports.OzgProgress, checked)
     benchmark       the Kommunaltyp's active Kommunen (population for the size class), those in
                     the Kommune's providers' areas, and their TopicProgress rows
     heatmap         the filtered members' count and one page of them (Kreis, type), their
@@ -571,11 +572,55 @@ _OZG_RECORDS = (
 )
 """
 )
+# The records of 1.5 million (Kommune, Leistung) pairs cannot be read per page: the counters
+# (reports.ServiceProgress, per Leistung, Kommunaltyp and level) hold them per type, so the
+# distribution is the counters of the types for which a Leistung is relevant, plus the records of
+# the pairs that do not follow their type: deviations, and the Kreise that a Gemeinde's "durch den
+# Kreis" decision gives a Leistung their own type does not (found from those few (type of a Kreis,
+# Leistung) pairs first).
+_OZG_DISTRIBUTION = (
+    _OZG_SERVICES
+    + """, kreis_open AS MATERIALIZED (
+    SELECT kt.type_id, svc.id AS s_id FROM svc
+    CROSS JOIN (SELECT DISTINCT municipality_type_id AS type_id FROM municipalities_municipality
+                WHERE level = 'district' AND dissolved_on IS NULL) kt
+    LEFT JOIN relevance_typedecision td
+        ON td.service_id = svc.id AND td.municipality_type_id = kt.type_id
+    WHERE NOT (td.value = 'relevant' OR (td.value IS NULL AND svc.by_default))
+),
+svc_by_district AS MATERIALIZED (
+    SELECT b.service_id, b.municipality_type_id FROM relevance_typedecision b
+    JOIN svc ON svc.id = b.service_id WHERE b.value = 'by_district'
+),
+own_pairs AS (
+    SELECT dv.municipality_id AS m_id, dv.service_id AS s_id
+    FROM relevance_deviation dv JOIN svc ON svc.id = dv.service_id
+    UNION
+    SELECT k.id, ko.s_id FROM kreis_open ko
+    JOIN svc_by_district b ON b.service_id = ko.s_id
+    JOIN member_types mt ON mt.municipality_type_id = b.municipality_type_id
+    JOIN municipalities_municipality k ON k.id = mt.district_id AND k.level = 'district'
+        AND k.dissolved_on IS NULL AND k.municipality_type_id IS NOT DISTINCT FROM ko.type_id
+)
+SELECT sp.service_id, sp.level, SUM(sp.open), SUM(sp.planning), SUM(sp.in_progress),
+       SUM(sp.done), SUM(sp.dropped)
+FROM svc JOIN reports_serviceprogress sp ON sp.service_id = svc.id
+LEFT JOIN LATERAL (
+    SELECT value FROM relevance_typedecision
+    WHERE service_id = svc.id AND municipality_type_id = sp.type_key
+) td ON TRUE
+WHERE td.value = 'relevant' OR (td.value IS NULL AND svc.by_default)
+GROUP BY 1, 2
+UNION ALL
+SELECT p.s_id, COALESCE(i.current_level, 0), COUNT(*), 0, 0, 0, 0 FROM own_pairs p
+JOIN implementation_implementation i ON i.municipality_id = p.m_id AND i.service_id = p.s_id
+GROUP BY 1, 2
+"""
+)
 
 
 def _global_ozg_distribution(probe: dict) -> tuple[str, dict]:
-    sql = _OZG_RECORDS + "SELECT s_id, level, status, COUNT(*) FROM records GROUP BY 1, 2, 3"
-    return sql, {"ozg_service_id": probe["ozg_service_id"]}
+    return _OZG_DISTRIBUTION, {"ozg_service_id": probe["ozg_service_id"]}
 
 
 def _global_ozg(cursor, probe: dict) -> None:
@@ -591,13 +636,24 @@ def _global_ozg(cursor, probe: dict) -> None:
         params,
     )
     cursor.fetchall()
+    # The furthest: the 40 visible Kommunen with most OZG-conform records (reports.OzgProgress),
+    # checked against their relevant records.
     params = {"ozg_service_id": probe["ozg_service_id"]}
     visible = _visible(probe, params)
+    cursor.execute(
+        "SELECT m.id FROM reports_ozgprogress p "
+        "JOIN municipalities_municipality m ON m.id = p.municipality_id AND m.dissolved_on IS NULL "
+        f"WHERE p.ozg_service_id = %(ozg_service_id)s AND p.compliant > 0 AND {visible} "
+        "ORDER BY p.compliant DESC, p.municipality_id LIMIT 40",
+        params,
+    )
+    params["candidates"] = [row[0] for row in cursor.fetchall()]
     cursor.execute(
         _OZG_RECORDS + "SELECT m.id, m.name, "
         "SUM(CASE WHEN r.level >= 3 THEN 1 ELSE 0 END) AS n, MAX(r.level) AS best "
         "FROM records r JOIN municipalities_municipality m ON m.id = r.m_id "
-        f"WHERE {visible} GROUP BY m.id, m.name ORDER BY n DESC, best DESC, m.id LIMIT 10",
+        "WHERE r.level >= 3 AND m.id = ANY(%(candidates)s) "
+        "GROUP BY m.id, m.name ORDER BY n DESC, best DESC, m.id LIMIT 10",
         params,
     )
     cursor.fetchall()
