@@ -226,9 +226,11 @@ class BulkEditForm(_AriaErrorsMixin, forms.Form):
     )
     target_level = forms.ChoiceField(label=_("Ziel-Reifegrad"), required=False)
 
-    def __init__(self, *args, municipality: Municipality, levels=None, **kwargs):
+    def __init__(self, *args, municipality: Municipality, levels=None, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.departments = {d.pk: d for d in departments_of(municipality)}
+        if departments is None:
+            departments = departments_of(municipality)
+        self.departments = {d.pk: d for d in departments}
         levels = maturity_levels() if levels is None else levels
         self.fields["department"].choices = [
             (KEEP, _("– unverändert –")),

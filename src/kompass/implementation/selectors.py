@@ -287,30 +287,36 @@ def workspace_page(
     """The page `number` of the (status-filtered, sorted) list and the counts per status, from one
     query over the list without its status filter, then the page's rows (services_by_pk).
 
-    Window functions number the rows in the list's order (within the chosen status) and count
-    each status; besides the page's rows the query keeps the first row of every status, which
-    carries that status's count. A page beyond the end is clamped to the last one.
+    Window functions over the list in its order number the rows (within the chosen status: a
+    running count of that status) and count each status over the whole list; all share one
+    sort. Besides the page's rows the query keeps the list's first row, so that the counts come
+    even for a page beyond the end, which is clamped to the last one.
     """
     services = sort_workspace(services, sort)
     ordering = services.query.order_by
-    by_status = [F("impl_status")]
+    statuses = ImplementationStatus.values
     ranked = services.annotate(
-        status_rank=Window(RowNumber(), partition_by=by_status, order_by=ordering),
-        status_count=Window(Count("pk"), partition_by=by_status),
         list_rank=Window(RowNumber(), order_by=ordering),
+        **{
+            f"count_{value}": Window(Count("pk", filter=Q(impl_status=value))) for value in statuses
+        },
     )
+    if status:
+        ranked = ranked.annotate(
+            status_rank=Window(Count("pk", filter=Q(impl_status=status)), order_by=ordering)
+        )
     rank = "status_rank" if status else "list_rank"
     in_status = {"impl_status": status} if status else {}
 
     def read(number: int) -> tuple[list[int], dict[str, int]]:
         bottom = (number - 1) * per_page
         on_page = Q(**{f"{rank}__gt": bottom, f"{rank}__lte": bottom + per_page}, **in_status)
-        counts = dict.fromkeys(ImplementationStatus.values, 0)
+        counts = dict.fromkeys(statuses, 0)
         page: list[tuple[int, int]] = []
-        for pk, row_status, count, row_rank in ranked.filter(
-            on_page | Q(status_rank=1)
-        ).values_list("pk", "impl_status", "status_count", rank):
-            counts[row_status] = count
+        for pk, row_status, row_rank, *per_status in ranked.filter(
+            on_page | Q(list_rank=1)
+        ).values_list("pk", "impl_status", rank, *(f"count_{value}" for value in statuses)):
+            counts = dict(zip(statuses, per_status, strict=True))
             if bottom < row_rank <= bottom + per_page and (not status or row_status == status):
                 page.append((row_rank, pk))
         counts["total"] = sum(counts.values())

@@ -44,6 +44,8 @@ PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = 50
 BOARD_CARDS_PER_COLUMN = 20
 OZG_PER_PAGE = 50
+# The bulk form's fields sit on the same page as the filter's fields of the same names.
+BULK_PREFIX = "bulk"
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -161,7 +163,12 @@ def service_list(request: HttpRequest, pk: int) -> HttpResponse:
         "statuses": ImplementationStatus,
         "saved_filters": selectors.saved_filters_of(request.user, ws["municipality"]),
         "save_filter_form": SavedFilterForm(initial={"query": ws["query"]}),
-        "bulk_form": BulkEditForm(municipality=ws["municipality"], levels=ws["levels"])
+        "bulk_form": BulkEditForm(
+            municipality=ws["municipality"],
+            levels=ws["levels"],
+            departments=ws["departments"],
+            prefix=BULK_PREFIX,
+        )
         if ws["scope"].can_edit_any
         else None,
         "hx_target": "#implementation-results",
@@ -500,7 +507,7 @@ def bulk_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not scope.can_edit_any:
         raise PermissionDenied(_("Sie können in dieser Kommune keine Leistungen bearbeiten."))
     back = _safe_next(request, _list_url(municipality))
-    form = BulkEditForm(request.POST, municipality=municipality, prefix="bulk")
+    form = BulkEditForm(request.POST, municipality=municipality, prefix=BULK_PREFIX)
     reasons: list[str] = []
     if form.is_valid():
         pairs = form.cleaned_data["selected"]

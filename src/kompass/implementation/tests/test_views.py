@@ -362,6 +362,32 @@ def test_checklist_steps_show_on_the_card(client, ws):
     assert ImplementationChange.objects.count() == 3
 
 
+def test_the_bulk_form_on_the_list_posts_what_the_bulk_edit_reads(client, ws):
+    """The list page's bulk form sends its own fields (prefixed, unlike the filter's fields of
+    the same names): submitted as rendered, it changes the selected rows."""
+    import re
+
+    w = ws.w
+    client.force_login(w.lemgo_admin)
+    page = client.get(_list(w)).content.decode()
+    bulk = page[page.index('<form id="implementation-bulk"') :]
+    bulk = bulk[: bulk.index("</form>")]
+    fields = set(re.findall(r'<select[^>]* name="([^"]+)"', bulk))
+    assert fields == {"bulk-department", "bulk-status", "bulk-priority", "bulk-target_level"}
+    assert len(re.findall(r'id="id_status"', page)) == 1  # the filter's, not twice
+    selected = re.findall(r'name="bulk-selected" value="([^"]+)"', page)[:2]
+    response = client.post(
+        reverse("implementation:bulk-edit", kwargs={"pk": w.lemgo.pk}),
+        {
+            "bulk-selected": selected,
+            **dict.fromkeys(fields, ""),
+            "bulk-status": "in_progress",
+        },
+    )
+    assert response.status_code == 302
+    assert Implementation.objects.filter(status="in_progress").count() == 2
+
+
 def test_bulk_edit(client, ws):
     w = ws.w
     client.force_login(w.lemgo_admin)
