@@ -1026,10 +1026,18 @@ def generate(*, scale: str, seed: int = SEED) -> dict:
             # rebuild), reported beside the records' phases.
             timer.lap(f"extension_{extension.__name__}")
     # Outside every transaction: VACUUM as autovacuum would after a while, so that the pages read
-    # covering indexes alone (index-only scans) as they would in production.
+    # covering indexes alone (index-only scans) as they would in production: the records, the
+    # type decisions and the global view's counters.
     from kompass.implementation.models import Implementation
+    from kompass.relevance.models import TypeDecision
+    from kompass.reports.models import OzgProgress, ServiceProgress
 
-    writer.analyze([Implementation._meta.db_table])
+    writer.analyze(
+        [
+            model._meta.db_table
+            for model in (Implementation, TypeDecision, ServiceProgress, OzgProgress)
+        ]
+    )
     timer.lap("vacuum")
     verified = verify(measured)
     timer.lap("verify")

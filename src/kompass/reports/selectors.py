@@ -419,7 +419,9 @@ class GlobalView:
 
 def _visible_condition(user: AnyUser) -> tuple[str, list] | None:
     try:
-        sql, params = municipalities_visible_to(user).values("pk").query.sql_with_params()
+        sql, params = (
+            municipalities_visible_to(user).order_by().values("pk").query.sql_with_params()
+        )
     except EmptyResultSet:
         return None
     return f"m.id IN ({sql})", list(params)
@@ -495,8 +497,10 @@ def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | Non
     visible = _visible_condition(user)
     if visible is None:
         return None
+    # The Kommunen only, not the records' ids: every column the order needs is in the covering
+    # index implementation_by_service, so ~10,000 records are ranked without reading the table.
     sql, params = relevant_records_sql(
-        select="i.id", select_params=[], service_condition="s.id = %s", params=[service.pk]
+        select="m.id", select_params=[], service_condition="s.id = %s", params=[service.pk]
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -509,10 +513,10 @@ def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | Non
         ids = [row[0] for row in cursor.fetchall()]
     order = {pk: index for index, pk in enumerate(ids)}
     records = sorted(
-        Implementation.objects.filter(pk__in=ids).select_related(
+        Implementation.objects.filter(service=service, municipality_id__in=ids).select_related(
             "municipality", "contact_person", "department"
         ),
-        key=lambda r: order[r.pk],
+        key=lambda r: order[r.municipality_id],
     )
     contacts = []
     for record in records:
@@ -571,7 +575,7 @@ def _furthest_kommunen(
             ozg_service=ozg_service,
             compliant__gt=0,
             municipality__dissolved_on__isnull=True,
-            municipality__in=municipalities_visible_to(user).values("pk"),
+            municipality__in=municipalities_visible_to(user).order_by().values("pk"),
         )
         .order_by("-compliant", "municipality_id")
         .values_list("municipality_id", "compliant")

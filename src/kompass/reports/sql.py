@@ -68,18 +68,19 @@ def _relevant(for_its_gemeinden: str) -> tuple[str, list]:
     return sql, params
 
 
+# "A Gemeinde of the Kreis m has a 'durch den Kreis' decision for s", for one pair (m, s).
+_FOR_ITS_GEMEINDEN = f"""EXISTS (
+    SELECT 1 FROM {TD} t2
+    INNER JOIN {M} mm ON mm.municipality_type_id = t2.municipality_type_id
+    WHERE t2.service_id = s.id AND t2.value = '{RelevanceValue.BY_DISTRICT.value}'
+      AND mm.district_id = m.id AND mm.dissolved_on IS NULL)"""  # noqa: S608
+
+
 def pairs_sql() -> tuple[str, list]:
     """FROM … WHERE of every (active Kommune m, current Leistung s) pair where s is relevant for
     m, LEFT JOINed with m's record i of s (i.* NULL when there is none). Callers add conditions
     with AND and their own SELECT/GROUP BY."""
-    by_district = RelevanceValue.BY_DISTRICT.value
-    relevant, relevant_params = _relevant(
-        f"""EXISTS (
-                SELECT 1 FROM {TD} t2
-                INNER JOIN {M} mm ON mm.municipality_type_id = t2.municipality_type_id
-                WHERE t2.service_id = s.id AND t2.value = '{by_district}'
-                  AND mm.district_id = m.id AND mm.dissolved_on IS NULL)"""  # noqa: S608
-    )
+    relevant, relevant_params = _relevant(_FOR_ITS_GEMEINDEN)
     # Table names come from model metadata; every value is a query parameter or a choice value.
     sql = f"""
         FROM {M} m
@@ -100,8 +101,9 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
     few (type of a Kreis, Leistung) pairs whose decision is not "relevant"."""
     by_district = RelevanceValue.BY_DISTRICT.value
     type_value, type_params = _type_value()
-    # The pairs that can give a Kreis something are few: PostgreSQL must find them first rather
-    # than fold the CTE into a join over every "durch den Kreis" decision and Kreis.
+    # The pairs that can give a Kreis something are few: PostgreSQL must find them first (the
+    # Kreis types' undecided Leistungen, then those with a "durch den Kreis" decision) rather than
+    # fold the CTEs into a join over every "durch den Kreis" decision and Kreis.
     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
     sql = f"""
         WITH svc AS (
@@ -126,23 +128,26 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
             WHERE dissolved_on IS NULL AND district_id IS NOT NULL
               AND municipality_type_id IS NOT NULL
         ),
-        kreis_extra AS (
-            SELECT DISTINCT k.id AS m_id, ko.s_id FROM kreis_open ko
+        kreis_by_district AS {materialized} (
+            SELECT ko.type_key, ko.s_id, t.municipality_type_id AS member_type FROM kreis_open ko
             INNER JOIN decisions t ON t.service_id = ko.s_id AND t.value = '{by_district}'
-            INNER JOIN member_types mt ON mt.municipality_type_id = t.municipality_type_id
+        ),
+        kreis_extra AS (
+            SELECT DISTINCT k.id AS m_id, kb.s_id FROM kreis_by_district kb
+            INNER JOIN member_types mt ON mt.municipality_type_id = kb.member_type
             INNER JOIN {M} k ON k.id = mt.district_id AND k.level = %s
-                AND k.dissolved_on IS NULL AND COALESCE(k.municipality_type_id, 0) = ko.type_key
+                AND k.dissolved_on IS NULL AND COALESCE(k.municipality_type_id, 0) = kb.type_key
         )
     """  # noqa: S608
     return sql, [*params, DISTRICT, *type_params, RELEVANT, DISTRICT]
 
 
 # The joins that _relevant needs for a pair (m, s) of a record: the type decision straight from
-# its table (by its unique index), as the records may span every Kommunaltyp.
+# its table (by its unique index), as the records may span every Kommunaltyp. A Kreis's "durch
+# den Kreis" rule is checked per pair (_FOR_ITS_GEMEINDEN): only Kreise evaluate it.
 _PAIR_JOINS = f"""
     LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
     LEFT JOIN {DV} dv ON dv.service_id = s.id AND dv.municipality_id = m.id
-    LEFT JOIN kreis_extra ke ON ke.m_id = m.id AND ke.s_id = s.id
 """
 
 
@@ -181,19 +186,22 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
             SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM {M} m
             WHERE m.dissolved_on IS NULL GROUP BY m.municipality_type_id
         )
-        SELECT s.id, s.name, SUM(pt.n) FROM svc s CROSS JOIN per_type pt
-        LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = pt.type_id
-        WHERE {type_value} = %s
-        GROUP BY s.id, s.name
-        UNION ALL
-        SELECT s.id, s.name, COUNT(*) FROM kreis_extra ke INNER JOIN svc s ON s.id = ke.s_id
-        GROUP BY s.id, s.name
-        UNION ALL
-        SELECT s.id, s.name,
-               SUM((CASE WHEN dv.value = %s THEN 1 ELSE 0 END)
-                   - (CASE WHEN {base} THEN 1 ELSE 0 END))
-        {_DEVIATIONS}
-        GROUP BY s.id, s.name
+        , counts (id, n) AS (
+            SELECT s.id, SUM(pt.n) FROM svc s CROSS JOIN per_type pt
+            LEFT JOIN decisions td
+                ON td.service_id = s.id AND td.municipality_type_id = pt.type_id
+            WHERE {type_value} = %s
+            GROUP BY s.id
+            UNION ALL
+            SELECT ke.s_id, COUNT(*) FROM kreis_extra ke GROUP BY ke.s_id
+            UNION ALL
+            SELECT s.id,
+                   SUM((CASE WHEN dv.value = %s THEN 1 ELSE 0 END)
+                       - (CASE WHEN {base} THEN 1 ELSE 0 END))
+            {_DEVIATIONS}
+            GROUP BY s.id
+        )
+        SELECT s.id, s.name, c.n FROM counts c INNER JOIN svc s ON s.id = c.id
     """  # noqa: S608
     return sql, [*services_params, *type_params, RELEVANT, RELEVANT, *base_params]
 
@@ -252,7 +260,7 @@ def relevant_records_sql(
     has the Leistung as relevant (m, s, i as aliases). Callers append AND conditions, GROUP BY,
     ORDER BY."""
     services, services_params = _services_cte(service_condition, params)
-    relevant, relevant_params = _relevant("ke.m_id IS NOT NULL")
+    relevant, relevant_params = _relevant(_FOR_ITS_GEMEINDEN)
     sql = f"""
         {services}
         SELECT {select}
