@@ -524,8 +524,13 @@ def gaps(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if data.get("topic"):
         queryset = queryset.filter(topic__code=data["topic"])
-    page = Paginator(queryset, GAPS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = selectors.offers_for(list(page.object_list), municipality=municipality)
+    # Page through the ids (a narrow query), then read the page's rows with all their joins.
+    page = Paginator(queryset.values_list("pk", flat=True), GAPS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = selectors.offers_for(
+        selectors.in_order_of(queryset, list(page.object_list)), municipality=municipality
+    )
     context = {
         "municipality": municipality,
         "filters": form,
