@@ -48,18 +48,27 @@ _MEMBERSHIP = Provider.members.through
 
 
 def role_assignments_of(user: AnyUser) -> list[RoleAssignment]:
-    """The user's roles, loaded once per user object (i.e. once per request)."""
+    """The user's roles, loaded once per user object (i.e. once per request). Every request
+    reads them, and the checks need only the role and the ids of its scope: no joins (they cost
+    more to plan than to run). role_assignments_for_display names the scopes."""
     if not user.is_authenticated or not user.is_active:
         return []
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is None:
-        cached = list(
-            RoleAssignment.objects.filter(user=user).select_related(
-                "provider", "municipality", "district", "department", "topic"
-            )
-        )
+        cached = list(RoleAssignment.objects.filter(user=user).order_by("pk"))
         setattr(user, _CACHE_ATTRIBUTE, cached)
     return cached
+
+
+def role_assignments_for_display(user: AnyUser) -> list[RoleAssignment]:
+    """The user's roles with the names of their Kommune, Kreis, provider, department, topic."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        RoleAssignment.objects.filter(user=user).select_related(
+            "provider", "municipality", "district", "department", "topic"
+        )
+    )
 
 
 def forget_cached_roles(user: AnyUser) -> None:

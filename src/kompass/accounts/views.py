@@ -130,7 +130,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/profile.html",
         {
-            "assignments": selectors.role_assignments_of(request.user),
+            "assignments": selectors.role_assignments_for_display(request.user),
             "is_operator": selectors.is_platform_operator(request.user),
         },
     )
