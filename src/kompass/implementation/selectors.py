@@ -588,6 +588,24 @@ def ozg_rollup(services: QuerySet[Service]) -> QuerySet:
     )
 
 
+def ozg_rollup_page(
+    services: QuerySet[Service], *, number: int, per_page: int
+) -> tuple[list[dict], int, int]:
+    """One page of ozg_rollup, the number of OZG-Leistungen and the page's number (a page beyond
+    the end is clamped to the last one): the page's query also counts the groups (a window over
+    the grouped rows), so the count costs no second pass over the Leistungen."""
+    number = max(number, 1)
+    ranked = ozg_rollup(services).annotate(groups=Window(Count("*")))
+    rows = list(ranked[(number - 1) * per_page : number * per_page])
+    if rows:
+        return rows, rows[0]["groups"], number
+    count = ozg_rollup(services).count()
+    last = max((count + per_page - 1) // per_page, 1)
+    if number <= last:
+        return rows, count, number
+    return list(ranked[(last - 1) * per_page : last * per_page]), count, last
+
+
 # --- Saved filters -----------------------------------------------------------------------------------
 
 

@@ -222,9 +222,16 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
 def ozg_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The Kommune's Leistungen rolled up per OZG-Leistung."""
     ws = _workspace(request, pk)
-    page = Paginator(selectors.ozg_rollup(ws["filtered"]), OZG_PER_PAGE).get_page(
-        request.GET.get("page")
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1
+    rows, count, number = selectors.ozg_rollup_page(
+        ws["filtered"], number=number, per_page=OZG_PER_PAGE
     )
+    # The count is known from the page's query: the paginator only does the arithmetic.
+    page = Paginator(range(count), OZG_PER_PAGE).get_page(number)
+    page.object_list = rows
     return _render(
         request,
         "implementation/ozg_list.html",

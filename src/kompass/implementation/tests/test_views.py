@@ -480,6 +480,30 @@ def test_rollup_per_ozg_leistung(client, ws):
     assert (melde["total"], melde["n_done"], melde["n_open"], melde["cases"]) == (3, 1, 2, 100)
 
 
+def test_rollup_pages_count_the_ozg_leistungen_and_clamp(client, ws):
+    """55 OZG-Leistungen more than the World's: page 2 holds the rest after the first 50, a page
+    beyond the end shows the last page, and the count comes from the page's own query."""
+    from kompass.implementation.views import OZG_PER_PAGE
+
+    w = ws.w
+    client.force_login(w.reader)
+    url = reverse("implementation:ozg-list", kwargs={"pk": w.lemgo.pk})
+    before = [g["ozg_service__ozg_id"] for g in client.get(url).context["page_obj"].object_list]
+    for i in range(55):
+        relevant_service(w, ozg_service__ozg_id=f"{20000 + i}")
+    everything = sorted(before + [f"{20000 + i}" for i in range(55)])
+    first = client.get(url).context["page_obj"]
+    assert (first.paginator.count, len(first.object_list)) == (len(everything), OZG_PER_PAGE)
+    second = client.get(url, {"page": "2"}).context["page_obj"]
+    assert [g["ozg_service__ozg_id"] for g in second.object_list] == everything[OZG_PER_PAGE:]
+    beyond = client.get(url, {"page": "9"}).context["page_obj"]
+    assert beyond.number == 2
+    assert len(beyond.object_list) == len(everything) - OZG_PER_PAGE
+    assert client.get(url, {"page": "x"}).context["page_obj"].number == 1
+    empty = client.get(url, {"q": "gibt es nicht"}).context["page_obj"]
+    assert (empty.paginator.count, list(empty.object_list)) == (0, [])
+
+
 def _many_services(ws, n):
     for i in range(n):
         relevant_service(ws.w, name=f"Zusatzleistung {i:03d}")
