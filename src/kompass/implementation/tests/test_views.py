@@ -649,3 +649,30 @@ def test_a_page_and_its_counts_equal_slicing_the_sorted_list(ws, sort):
             start = (page.number - 1) * 4
             assert [s.pk for s in page.services] == everything[start : start + 4]
             assert page.counts == expected_counts
+
+
+def test_board_move_menus_choose_each_cards_own_status(client, ws):
+    """Every card's move menu offers every status, with the card's own chosen."""
+    import re
+
+    w = ws.w
+    _records(ws)  # planning, in_progress, done, dropped; the other Leistungen are "offen"
+    client.force_login(w.lemgo_admin)
+    page = client.get(reverse("implementation:board", kwargs={"pk": w.lemgo.pk})).content.decode()
+    expected = {
+        str(s.pk): ["planning", "in_progress", "done", "dropped"][i]
+        for i, s in enumerate(ws.services)
+    }
+    menus = dict(re.findall(r'id="move-status-(\d+)">(.*?)</select>', page, re.S))
+    assert set(expected) <= set(menus)
+    for key, menu in menus.items():
+        assert re.findall(r'<option value="([a-z_]+)"', menu) == [
+            "open",
+            "planning",
+            "in_progress",
+            "done",
+            "dropped",
+        ]
+        assert re.findall(r'<option value="([a-z_]+)" selected', menu) == [
+            expected.get(key, "open")
+        ]
