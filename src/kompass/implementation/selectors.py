@@ -257,10 +257,16 @@ def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Servic
     filter needs); the rows shown are then read for those ids alone.
     """
     services = with_records(
-        Service.objects.filter(pk__in=pks).select_related("ozg_service").only(*PAGE_FIELDS),
+        Service.objects.select_related("ozg_service").only(*PAGE_FIELDS),
         municipality=municipality,
     )
-    by_pk = {service.pk: service for service in services}
+    return in_order_of(services, pks)
+
+
+def in_order_of(queryset: QuerySet[Service], pks: list[int]) -> list[Service]:
+    """The rows of queryset with the given ids, in the order of pks (one page of a list whose ids
+    a narrower query ranked)."""
+    by_pk = {row.pk: row for row in queryset.filter(pk__in=pks)} if pks else {}
     return [by_pk[pk] for pk in pks if pk in by_pk]
 
 
@@ -594,16 +600,18 @@ def ozg_rollup_page(
     """One page of ozg_rollup, the number of OZG-Leistungen and the page's number (a page beyond
     the end is clamped to the last one): the page's query also counts the groups (a window over
     the grouped rows), so the count costs no second pass over the Leistungen."""
-    number = max(number, 1)
     ranked = ozg_rollup(services).annotate(groups=Window(Count("*")))
-    rows = list(ranked[(number - 1) * per_page : number * per_page])
+
+    def read(number: int) -> list[dict]:
+        return list(ranked[(number - 1) * per_page : number * per_page])
+
+    number = max(number, 1)
+    rows = read(number)
     if rows:
         return rows, rows[0]["groups"], number
     count = ozg_rollup(services).count()
     last = max((count + per_page - 1) // per_page, 1)
-    if number <= last:
-        return rows, count, number
-    return list(ranked[(last - 1) * per_page : last * per_page]), count, last
+    return (read(last) if number > last else rows), count, min(number, last)
 
 
 # --- Saved filters -----------------------------------------------------------------------------------

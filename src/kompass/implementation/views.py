@@ -130,31 +130,45 @@ def _per_page(request: HttpRequest) -> int:
     return value if value in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page") or 1)
+    except ValueError:
+        return 1
+
+
+def _page_of(rows: list, *, count: int, number: int, per_page: int):
+    """A page whose rows and total count one query already read: the paginator only does the
+    arithmetic (number of pages, links)."""
+    page = Paginator(range(count), per_page).get_page(number)
+    page.object_list = rows
+    return page
+
+
 @login_required
 def service_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Every relevant Leistung of the Kommune with its record: filters, counts, bulk edit."""
     ws = _workspace(request, pk)
     per_page = _per_page(request)
-    try:
-        number = int(request.GET.get("page") or 1)
-    except ValueError:
-        number = 1
     result = selectors.workspace_page(
         ws["without_status"],
         municipality=ws["municipality"],
         status=ws["cleaned"].get("status"),
         sort=ws["cleaned"].get("sort"),
-        number=number,
+        number=_page_number(request),
         per_page=per_page,
     )
     counts = result.counts
-    # The count is known from the same query: the paginator only does the arithmetic.
-    page = Paginator(range(result.count), per_page).get_page(result.number)
-    page.object_list = selectors.rows_for(
-        result.services,
-        municipality=ws["municipality"],
-        scope=ws["scope"],
-        default_target=ws["default_target"],
+    page = _page_of(
+        selectors.rows_for(
+            result.services,
+            municipality=ws["municipality"],
+            scope=ws["scope"],
+            default_target=ws["default_target"],
+        ),
+        count=result.count,
+        number=result.number,
+        per_page=per_page,
     )
     context = {
         **ws,
@@ -233,16 +247,10 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
 def ozg_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The Kommune's Leistungen rolled up per OZG-Leistung."""
     ws = _workspace(request, pk)
-    try:
-        number = int(request.GET.get("page") or 1)
-    except ValueError:
-        number = 1
     rows, count, number = selectors.ozg_rollup_page(
-        ws["filtered"], number=number, per_page=OZG_PER_PAGE
+        ws["filtered"], number=_page_number(request), per_page=OZG_PER_PAGE
     )
-    # The count is known from the page's query: the paginator only does the arithmetic.
-    page = Paginator(range(count), OZG_PER_PAGE).get_page(number)
-    page.object_list = rows
+    page = _page_of(rows, count=count, number=number, per_page=OZG_PER_PAGE)
     return _render(
         request,
         "implementation/ozg_list.html",

@@ -386,12 +386,6 @@ def gaps_of(
     return services.order_by("priority_rank", "-gap_size", "ozg_service__ozg_id", "name", "pk")
 
 
-def in_order_of(queryset: QuerySet[Service], pks: list[int]) -> list[Service]:
-    """The rows of queryset with the given ids, in the order of pks (e.g. one page of gaps)."""
-    by_pk = {row.pk: row for row in queryset.filter(pk__in=pks)} if pks else {}
-    return [by_pk[pk] for pk in pks if pk in by_pk]
-
-
 @dataclass
 class Offer:
     """A solution offered for a gap, with the Kommunen that already use it there."""

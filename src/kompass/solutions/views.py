@@ -26,6 +26,7 @@ from kompass.accounts.selectors import (
 )
 from kompass.implementation.selectors import (
     edit_scope_for,
+    in_order_of,
     maturity_levels,
     ozg_target_level,
     workspace_service_get,
@@ -529,7 +530,7 @@ def gaps(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("page")
     )
     page.object_list = selectors.offers_for(
-        selectors.in_order_of(queryset, list(page.object_list)), municipality=municipality
+        in_order_of(queryset, list(page.object_list)), municipality=municipality
     )
     context = {
         "municipality": municipality,

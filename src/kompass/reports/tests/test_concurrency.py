@@ -12,49 +12,57 @@ from kompass.implementation.services import implementation_update
 from kompass.reports.models import TopicProgress
 from kompass.reports.services import topic_progress_rebuild
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite serialises all writers: run with DATABASE_URL pointing to PostgreSQL.",
+    ),
+]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite serialises all writers: run with DATABASE_URL pointing to PostgreSQL.",
-)
-def test_concurrent_edits_of_one_topic_are_both_counted(ws):
-    w = ws.w
-    topic_progress_rebuild()
-    barrier = threading.Barrier(4)
+def _all_at_once(*calls) -> None:
+    """Run the calls in threads that start together (each on its own connection); fail with the
+    errors any of them raised."""
+    barrier = threading.Barrier(len(calls))
     errors: list[BaseException] = []
 
-    def finish(service):
+    def run(call):
         try:
             barrier.wait(timeout=10)
-            implementation_update(
-                municipality=w.lemgo,
-                service=service,
-                values={"status": "done", "current_level": 3},
-                expected_version=0,
-                scope=EditScope(all_records=True),
-                actor=w.lemgo_admin,
-            )
+            call()
         except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=finish, args=(s,)) for s in ws.services]
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert not errors, errors
+
+
+def test_concurrent_edits_of_one_topic_are_both_counted(ws):
+    w = ws.w
+    topic_progress_rebuild()
+
+    def finish(service):
+        return lambda: implementation_update(
+            municipality=w.lemgo,
+            service=service,
+            values={"status": "done", "current_level": 3},
+            expected_version=0,
+            scope=EditScope(all_records=True),
+            actor=w.lemgo_admin,
+        )
+
+    _all_at_once(*(finish(service) for service in ws.services))
     row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
     assert (row.relevant, row.done, row.compliant, row.open) == (4, 4, 4, 0)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite serialises all writers: run with DATABASE_URL pointing to PostgreSQL.",
-)
 def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
     """Bulk edits in two Kommunen of the same Kommunaltyp change the same ServiceProgress rows at
     the same moment (listed in opposite orders): both commit and both are counted."""
@@ -66,33 +74,17 @@ def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
     w = ws.w
     other = MunicipalityFactory(district=w.lippe, municipality_type=w.lemgo.municipality_type)
     progress_rebuild()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def finish(municipality, services):
-        try:
-            barrier.wait(timeout=10)
-            implementation_bulk_update(
-                municipality=municipality,
-                selections=[(service, 0) for service in services],
-                values={"status": "done"},
-                scope=EditScope(all_records=True),
-                actor=w.operator,
-            )
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        return lambda: implementation_bulk_update(
+            municipality=municipality,
+            selections=[(service, 0) for service in services],
+            values={"status": "done"},
+            scope=EditScope(all_records=True),
+            actor=w.operator,
+        )
 
-    threads = [
-        threading.Thread(target=finish, args=(w.lemgo, ws.services)),
-        threading.Thread(target=finish, args=(other, list(reversed(ws.services)))),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
+    _all_at_once(finish(w.lemgo, ws.services), finish(other, list(reversed(ws.services))))
     type_key = w.lemgo.municipality_type_id or 0
     done = dict(
         ServiceProgress.objects.filter(type_key=type_key, level=0).values_list("service", "done")
