@@ -2,7 +2,7 @@
 
 KernFilterForm is the form class of our FilterSets (Meta.form): it gives every widget its KERN-UX
 class and, once validated, marks invalid fields with aria-invalid and links them to their error
-text, so that the templates can render any filter field the same way (includes/filter_field.html).
+text, so that the templates can render any filter field the same way (the kern_field tag).
 """
 
 from django import forms

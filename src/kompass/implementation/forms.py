@@ -29,7 +29,7 @@ MIN_YEAR = 1990
 
 class _AriaErrorsMixin(KernFormMixin):
     """Renders selects with the fast KernSelect, marks invalid fields with aria-invalid and links
-    them to their error text (the ids that includes/filter_field.html renders)."""
+    them to their error text (the ids that the kern_field tag renders)."""
 
     def _use_fast_selects(self) -> None:
         for field in self.fields.values():

@@ -43,7 +43,7 @@ def reject_markup(value: str) -> None:
 
 class _AriaErrorsMixin(KernFormMixin):
     """Fast selects, and invalid fields marked with aria-invalid and linked to their error text
-    (the ids includes/filter_field.html renders)."""
+    (the ids the kern_field tag renders)."""
 
     def _use_fast_selects(self) -> None:
         for form_field in self.fields.values():

@@ -2,6 +2,7 @@
 saved filters, roll-up, and query counts that do not grow with the page size."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -112,6 +113,70 @@ def test_filters_search_sort_and_counts(client, ws):
     partial = client.get(_list(w), {"q": "hund"}, headers={"HX-Request": "true"})
     assert b"<html" not in partial.content
     assert b"Hundesteuer Anmeldung" in partial.content
+
+
+def _row_html(content: bytes, service) -> str:
+    match = re.search(
+        rf'<tr class="kern-table__row" id="row-{service.pk}">(.*?)</tr>', content.decode(), re.S
+    )
+    assert match, f"no row for {service.name}"
+    return match.group(1)
+
+
+def test_list_rows_show_the_record_escaped_and_only_editable_rows_get_controls(client, ws):
+    """The rows (rendered by the workspace_rows tag): every value of the record, names escaped,
+    and the checkbox and inline-edit link only on rows the person may change."""
+    w = ws.w
+    ws.services[0].name = "Anmeldung <b>Wohnsitz</b> & Co"
+    ws.services[0].save()
+    Implementation.objects.create(
+        municipality=w.lemgo,
+        service=ws.services[0],
+        department=w.lemgo_department,
+        contact_person=w.lemgo_admin,
+        status="in_progress",
+        current_level=1,
+        target_level=4,
+        case_count=12500,
+        case_count_year=2025,
+        priority="high",
+        planned_date=datetime.date(2020, 3, 1),
+        version=3,
+    )
+    Implementation.objects.create(
+        municipality=w.lemgo, service=ws.services[1], department=w.lemgo_other_department
+    )
+    client.force_login(w.lemgo_editor)
+    content = client.get(_list(w), {"department": ""}).content
+    row = _row_html(content, ws.services[0])
+    assert "Anmeldung &lt;b&gt;Wohnsitz&lt;/b&gt; &amp; Co" in row
+    assert "<b>" not in row
+    assert f'value="{ws.services[0].pk}:3"' in row  # the bulk checkbox carries the version
+    assert "FB 1 Bürgerservice" in row
+    assert (w.lemgo_admin.get_full_name() or w.lemgo_admin.username) in row
+    assert "in Umsetzung" in row
+    assert "1 → 4" in row
+    assert "12500 (2025)" in row
+    assert "Vorschlag: hoch (12.500 Fälle im Jahr, 3 Stufen unter dem Ziel)" in row
+    assert "01.03.2020" in row
+    assert "überfällig" in row
+    assert "Schnell bearbeiten" in row
+    # Another department's row: shown, but without checkbox and edit link.
+    other = _row_html(content, ws.services[1])
+    assert "FB 2 Bauen" in other
+    assert "bulk-selected" not in other
+    assert "Schnell bearbeiten" not in other
+    # An untouched Leistung: defaults and dashes.
+    untouched = _row_html(content, ws.services[2])
+    assert "noch ohne Fachbereich" in untouched
+    assert "offen" in untouched
+    assert "– → –" in untouched
+    assert f'value="{ws.services[2].pk}:0"' in untouched
+    # Readers get no selection column at all.
+    client.force_login(w.reader)
+    reader_row = _row_html(client.get(_list(w)).content, ws.services[0])
+    assert "bulk-selected" not in reader_row
+    assert "Schnell bearbeiten" not in reader_row
 
 
 def test_detail_of_a_leistung_that_is_not_relevant_is_404(client, ws):

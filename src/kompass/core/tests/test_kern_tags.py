@@ -1,0 +1,48 @@
+"""The kern_field tag: KERN-UX markup of one field, with the ids KernFilterForm links."""
+
+from django import forms
+from django.template import Context, Template
+
+from kompass.core.forms import KernFilterForm
+
+
+class _Form(KernFilterForm):
+    q = forms.CharField(label="Suche <Text>", required=False, help_text="Mehrere Wörter & mehr")
+    year = forms.IntegerField(label="Jahr", required=False)
+    kind = forms.ChoiceField(label="Art", required=False, choices=[("", "alle"), ("a", "A & B")])
+    mine = forms.BooleanField(label="nur meine", required=False)
+
+
+def _render(form, name: str) -> str:
+    return Template("{% load kern_tags %}{% kern_field field %}").render(
+        Context({"field": form[name]})
+    )
+
+
+def test_text_field_with_hint_and_escaped_label():
+    html = _render(_Form(), "q")
+    assert html.startswith('<div class="kern-form-input"><label class="kern-label" for="id_q">')
+    assert "Suche &lt;Text&gt;" in html
+    assert '<div class="kern-hint" id="id_q_helptext">Mehrere Wörter &amp; mehr</div>' in html
+    assert 'class="kern-form-input__input"' in html
+    assert 'name="q"' in html
+
+
+def test_invalid_field_shows_its_error_where_aria_describedby_points():
+    form = _Form({"year": "abc"})
+    assert not form.is_valid()
+    html = _render(form, "year")
+    assert 'class="kern-form-input kern-form-input--error"' in html
+    assert 'aria-describedby="id_year_error"' in html
+    assert 'aria-invalid="true"' in html
+    assert '<p class="kern-error" id="id_year_error">' in html
+    assert f'<span class="kern-body">{form.errors["year"][0]}</span></p>' in html
+
+
+def test_select_sits_in_the_kern_wrapper_and_checkbox_beside_its_label():
+    select = _render(_Form({"kind": "a"}), "kind")
+    assert '<div class="kern-form-input__select-wrapper"><select' in select
+    assert '<option value="a" selected>A &amp; B</option>' in select
+    checkbox = _render(_Form(), "mine")
+    assert checkbox.startswith('<div class="kern-form-check"><input type="checkbox"')
+    assert checkbox.endswith('<label class="kern-label" for="id_mine">nur meine</label></div>')
