@@ -1,12 +1,12 @@
 """Template tags of the implementation workspace.
 
-workspace_rows renders the list's rows in Python: a page shows up to 100 rows of nine cells, and
-the template engine spent a fifth of the list page's time on them (about 27 of 134 ms at
-SCALE=de). Each value is rendered as {{ value }} would: localised, then escaped unless safe."""
+workspace_rows renders the list's rows and board_cards a board column's cards in Python: a page
+shows up to 100 rows of nine cells or 100 cards, and the template engine spent a fifth of the
+list page's time on them (about 27 of 134 ms at SCALE=de). Each value is rendered as {{ value }} would: localised, then escaped unless safe."""
 
 from django import template
 from django.utils.formats import date_format, localize
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -104,3 +104,98 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     )
     body = "".join(f'<td class="kern-table__cell">{cell}</td>' for cell in cells)
     return f'\n<tr class="kern-table__row" id="row-{key}">{body}</tr>'
+
+
+@register.simple_tag(takes_context=True)
+def board_cards(context, column, board_url) -> SafeString:
+    """The <li> cards of one board column (a dict of views.board: rows, status_options): name,
+    OZG-Leistung, Fachbereich, priority, planned date, checklist, and for the cards the person
+    may move, the move form (select and button: the keyboard and no-JavaScript way)."""
+    labels = {
+        "no_department": conditional_escape(_("noch ohne Fachbereich")),
+        "planned_until": conditional_escape(_("geplant bis")),
+        "overdue": conditional_escape(_("überfällig")),
+        "move": conditional_escape(_("Verschieben")),
+        "done": conditional_escape(_("erledigt:")),
+        "open": conditional_escape(_("offen:")),
+    }
+    csrf = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', context.get("csrf_token")
+    )
+    shared = {
+        "labels": labels,
+        "csrf": csrf,
+        "board_url": _text(board_url),
+        "options": column["status_options"],
+    }
+    return mark_safe(  # noqa: S308 - _card escapes every value
+        "".join(_card(row, **shared) for row in column["rows"])
+    )
+
+
+def _short_date(value) -> str:
+    return _text(date_format(value, "SHORT_DATE_FORMAT"))
+
+
+def _card(row, *, labels, csrf, board_url, options) -> str:
+    s = row.service
+    key = row.key
+    name = _text(s.name)
+    lines = []
+    if s.ozg_service:
+        lines.append(f"{_text(s.ozg_service.ozg_id)} {_text(s.ozg_service.name)}")
+    if s.impl_department_id:
+        lines.append(f"{_text(s.impl_department_code)} {_text(s.impl_department_name)}")
+    else:
+        lines.append(labels["no_department"])
+    if row.priority_label:
+        lines.append(_("Priorität: %(p)s") % {"p": _text(row.priority_label)})
+    if s.impl_planned_date:
+        lines.append(f"{labels['planned_until']} {_short_date(s.impl_planned_date)}")
+    details = "<br>".join(lines)
+    if row.overdue:
+        details += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
+    parts = [
+        f'<h3 class="kern-body implementation-card__title">'
+        f'<a class="kern-link" href="{_text(row.detail_url)}">{name}</a></h3>'
+        f'<p class="kern-body kern-body--small">{details}</p>'
+    ]
+    if row.steps:
+        summary = _("Schritte: %(done)s von %(total)s erledigt") % {
+            "done": row.steps_done,
+            "total": len(row.steps),
+        }
+        steps = "".join(
+            '<li class="kern-body kern-body--small">'
+            + (
+                f'✓ <span class="kern-sr-only">{labels["done"]}</span>'
+                if step.done
+                else f'○ <span class="kern-sr-only">{labels["open"]}</span>'
+            )
+            + _text(step.title)
+            + (f" ({_short_date(step.due_date)})" if step.due_date else "")
+            + "</li>"
+            for step in row.steps
+        )
+        parts.append(
+            f'<p class="kern-body kern-body--small">{summary}</p>'
+            f'<ul class="implementation-card__steps">{steps}</ul>'
+        )
+    movable = ""
+    if row.can_edit:
+        movable = f' implementation-card--movable" draggable="true" data-move-form="move-{key}'
+        new_status = _("Neuer Status für %(name)s") % {"name": name}
+        parts.append(
+            f'<form id="move-{key}" class="implementation-move" method="post" '
+            f'action="{_text(row.move_url)}">{csrf}'
+            f'<input type="hidden" name="version" value="{row.version}">'
+            f'<input type="hidden" name="next" value="{board_url}">'
+            f'<label class="kern-label kern-sr-only" for="move-status-{key}">{new_status}</label>'
+            f'<div class="kern-form-input__select-wrapper">'
+            f'<select class="kern-form-input__select" name="status" id="move-status-{key}">'
+            f"{options}</select></div>"
+            f'<button type="submit" class="kern-btn kern-btn--secondary kern-btn--small">'
+            f'<span class="kern-label">{labels["move"]}<span class="kern-sr-only">: {name}</span>'
+            f"</span></button></form>"
+        )
+    return f'\n<li class="kern-card implementation-card{movable}">{"".join(parts)}</li>'

@@ -427,6 +427,63 @@ def test_checklist_steps_show_on_the_card(client, ws):
     assert ImplementationChange.objects.count() == 3
 
 
+def _card_html(content: bytes, service) -> str:
+    """The card of service: from its <li> to the next card or the end of its column."""
+    page = content.decode()
+    cards = [part.split("</section>")[0] for part in page.split('<li class="kern-card')[1:]]
+    found = [card for card in cards if f'/leistung/{service.pk}/"' in card]
+    assert len(found) == 1, f"no card for {service.name}"
+    return found[0]
+
+
+def test_board_cards_show_the_record_escaped_and_only_movable_cards_get_the_move_form(client, ws):
+    """The cards (rendered by the board_cards tag): values escaped, the checklist with its dates,
+    and the move form with its CSRF token on the cards the person may move."""
+    w = ws.w
+    ws.services[0].name = "Anmeldung <i>Wohnsitz</i>"
+    ws.services[0].save()
+    record = Implementation.objects.create(
+        municipality=w.lemgo,
+        service=ws.services[0],
+        department=w.lemgo_department,
+        status="planning",
+        priority="low",
+        planned_date=datetime.date(2020, 3, 1),
+        version=2,
+    )
+    ImplementationStep.objects.create(
+        implementation=record, title="Formular <prüfen>", due_date=datetime.date(2027, 1, 31)
+    )
+    ImplementationStep.objects.create(implementation=record, title="Freigabe", done=True)
+    Implementation.objects.create(
+        municipality=w.lemgo, service=ws.services[1], department=w.lemgo_other_department
+    )
+    board_url = reverse("implementation:board", kwargs={"pk": w.lemgo.pk})
+    client.force_login(w.lemgo_editor)
+    content = client.get(board_url, {"department": ""}).content
+    card = _card_html(content, ws.services[0])
+    assert "Anmeldung &lt;i&gt;Wohnsitz&lt;/i&gt;" in card
+    assert "<i>" not in card
+    assert "09001 Meldebescheinigung<br>FB 1 Bürgerservice<br>Priorität: niedrig" in card
+    assert "geplant bis 01.03.2020" in card
+    assert "überfällig" in card
+    assert "Schritte: 1 von 2 erledigt" in card
+    assert "○ " in card
+    assert "Formular &lt;prüfen&gt; (31.01.2027)" in card
+    assert "✓ " in card
+    assert 'draggable="true"' in card
+    assert 'name="csrfmiddlewaretoken" value="' in card
+    assert '<input type="hidden" name="version" value="2">' in card
+    assert '<option value="planning" selected>' in card
+    assert "Neuer Status für Anmeldung &lt;i&gt;Wohnsitz&lt;/i&gt;" in card
+    other = _card_html(content, ws.services[1])
+    assert "FB 2 Bauen" in other
+    assert "<form" not in other
+    assert "draggable" not in other
+    client.force_login(w.reader)
+    assert "<form" not in _card_html(client.get(board_url).content, ws.services[0])
+
+
 def test_the_bulk_form_on_the_list_posts_what_the_bulk_edit_reads(client, ws):
     """The list page's bulk form sends its own fields (prefixed, unlike the filter's fields of
     the same names): submitted as rendered, it changes the selected rows."""
