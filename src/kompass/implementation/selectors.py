@@ -8,9 +8,11 @@ query returns a page of Leistungen whatever the page size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Avg,
     Case,
@@ -600,18 +602,52 @@ def ozg_rollup_page(
     """One page of ozg_rollup, the number of OZG-Leistungen and the page's number (a page beyond
     the end is clamped to the last one): the page's query also counts the groups (a window over
     the grouped rows), so the count costs no second pass over the Leistungen."""
-    ranked = ozg_rollup(services).annotate(groups=Window(Count("*")))
+    return page_with_total(
+        ozg_rollup(services).annotate(groups=Window(Count("*"))),
+        number=number,
+        per_page=per_page,
+        total_of=lambda row: row["groups"],
+        count=ozg_rollup(services).count,
+    )
 
-    def read(number: int) -> list[dict]:
+
+def page_with_total(
+    ranked: QuerySet, *, number: int, per_page: int, total_of: Callable, count: Callable[[], int]
+) -> tuple[list, int, int]:
+    """The rows of page `number` of ranked, the number of all its rows and the page's number (a
+    page beyond the end is clamped to the last one).
+
+    ranked's rows carry the number of all rows (a window count, read by total_of from a row), so
+    a page costs one query instead of a count and a page; only a page beyond the end, which has
+    no rows, asks count() and reads the last page.
+    """
+
+    def read(number: int) -> list:
         return list(ranked[(number - 1) * per_page : number * per_page])
 
     number = max(number, 1)
     rows = read(number)
     if rows:
-        return rows, rows[0]["groups"], number
-    count = ozg_rollup(services).count()
-    last = max((count + per_page - 1) // per_page, 1)
-    return (read(last) if number > last else rows), count, min(number, last)
+        return rows, total_of(rows[0]), number
+    total = count()
+    last = max((total + per_page - 1) // per_page, 1)
+    return (read(last) if number > last else rows), total, min(number, last)
+
+
+def page_number(value: str | None) -> int:
+    """The page number a request asked for: 1 if it is missing or not a number."""
+    try:
+        return int(value or 1)
+    except ValueError:
+        return 1
+
+
+def page_of(rows: list, *, count: int, number: int, per_page: int) -> Page:
+    """A page whose rows and total count the queries already read: the paginator only does the
+    arithmetic (number of pages, links)."""
+    page = Paginator(range(count), per_page).get_page(number)
+    page.object_list = rows
+    return page
 
 
 # --- Saved filters -----------------------------------------------------------------------------------

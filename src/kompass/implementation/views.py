@@ -130,21 +130,6 @@ def _per_page(request: HttpRequest) -> int:
     return value if value in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return int(request.GET.get("page") or 1)
-    except ValueError:
-        return 1
-
-
-def _page_of(rows: list, *, count: int, number: int, per_page: int):
-    """A page whose rows and total count one query already read: the paginator only does the
-    arithmetic (number of pages, links)."""
-    page = Paginator(range(count), per_page).get_page(number)
-    page.object_list = rows
-    return page
-
-
 @login_required
 def service_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Every relevant Leistung of the Kommune with its record: filters, counts, bulk edit."""
@@ -155,11 +140,11 @@ def service_list(request: HttpRequest, pk: int) -> HttpResponse:
         municipality=ws["municipality"],
         status=ws["cleaned"].get("status"),
         sort=ws["cleaned"].get("sort"),
-        number=_page_number(request),
+        number=selectors.page_number(request.GET.get("page")),
         per_page=per_page,
     )
     counts = result.counts
-    page = _page_of(
+    page = selectors.page_of(
         selectors.rows_for(
             result.services,
             municipality=ws["municipality"],
@@ -248,9 +233,9 @@ def ozg_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The Kommune's Leistungen rolled up per OZG-Leistung."""
     ws = _workspace(request, pk)
     rows, count, number = selectors.ozg_rollup_page(
-        ws["filtered"], number=_page_number(request), per_page=OZG_PER_PAGE
+        ws["filtered"], number=selectors.page_number(request.GET.get("page")), per_page=OZG_PER_PAGE
     )
-    page = _page_of(rows, count=count, number=number, per_page=OZG_PER_PAGE)
+    page = selectors.page_of(rows, count=count, number=number, per_page=OZG_PER_PAGE)
     return _render(
         request,
         "implementation/ozg_list.html",

@@ -45,6 +45,8 @@ from kompass.implementation.models import Implementation
 from kompass.implementation.selectors import (
     HIGH_CASE_COUNT,
     MEDIUM_CASE_COUNT,
+    in_order_of,
+    page_with_total,
     workspace_services,
 )
 from kompass.municipalities.models import Municipality, Provider
@@ -420,6 +422,23 @@ _RANK_TO_PRIORITY = {1: Priority.HIGH.value, 2: Priority.MEDIUM.value, 3: Priori
 def _url_prefix(name: str, **kwargs) -> str:
     """A URL with a trailing id 0, without the "0/": one reverse() per page instead of per row."""
     return reverse(name, kwargs=kwargs).removesuffix("0/")
+
+
+def gap_page(
+    gaps: QuerySet[Service], *, municipality: Municipality, number: int, per_page: int
+) -> tuple[list[Gap], int, int]:
+    """Page `number` of gaps (gaps_of, filtered) with their offers, the number of all gaps and
+    the page's number (clamped): one narrow query pages through the ids and counts them (a
+    window), then the page's rows are read with all their joins."""
+    ids, count, number = page_with_total(
+        gaps.annotate(total=Window(Count("pk"))).values_list("pk", "total"),
+        number=number,
+        per_page=per_page,
+        total_of=lambda row: row[1],
+        count=gaps.count,
+    )
+    page = offers_for(in_order_of(gaps, [pk for pk, _total in ids]), municipality=municipality)
+    return page, count, number
 
 
 def offers_for(

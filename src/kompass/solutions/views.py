@@ -26,9 +26,10 @@ from kompass.accounts.selectors import (
 )
 from kompass.implementation.selectors import (
     edit_scope_for,
-    in_order_of,
     maturity_levels,
     ozg_target_level,
+    page_number,
+    page_of,
     workspace_service_get,
 )
 from kompass.solutions import exports, selectors, services
@@ -525,13 +526,13 @@ def gaps(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if data.get("topic"):
         queryset = queryset.filter(topic__code=data["topic"])
-    # Page through the ids (a narrow query), then read the page's rows with all their joins.
-    page = Paginator(queryset.values_list("pk", flat=True), GAPS_PER_PAGE).get_page(
-        request.GET.get("page")
+    gaps, count, number = selectors.gap_page(
+        queryset,
+        municipality=municipality,
+        number=page_number(request.GET.get("page")),
+        per_page=GAPS_PER_PAGE,
     )
-    page.object_list = selectors.offers_for(
-        in_order_of(queryset, list(page.object_list)), municipality=municipality
-    )
+    page = page_of(gaps, count=count, number=number, per_page=GAPS_PER_PAGE)
     context = {
         "municipality": municipality,
         "filters": form,

@@ -353,6 +353,52 @@ def test_gaps_rank_offers_by_level_and_similar_users(client, ws, levels):
     }
 
 
+def test_gap_rows_show_offers_users_and_the_record_link_escaped_and_per_role(client, ws, levels):
+    """The gap rows (rendered by the gap_rows tag): three offers and three users each at most,
+    with "more" links, contacts as shared, names escaped, the record link for editors only."""
+    w = ws.w
+    gap = ws.services[0]
+    gap.name = "Anmeldung <i>Wohnsitz</i>"
+    gap.save()
+    used = make_solution(name="Formular <b>Server</b>", covers=[gap], level=4)
+    for name in ("B", "C", "D"):
+        make_solution(name=name, covers=[gap], level=2)
+    SolutionUsage.objects.create(
+        municipality=w.herford, service=gap, solution=used, contact_person=w.herford_admin
+    )
+    SolutionUsage.objects.create(
+        municipality=w.bielefeld, service=gap, solution=used, state=UsageState.PLANS
+    )
+    for municipality in (w.kreis_herford, w.lippe):
+        SolutionUsage.objects.create(municipality=municipality, service=gap, solution=used)
+    url = reverse("solutions:gaps", kwargs={"pk": w.lemgo.pk})
+    _login(client, w.lemgo_admin)
+    page = client.get(url).content.decode()
+    row = page.split(f'id="gap-{gap.pk}">')[1].split("</tr>")[0]
+    assert "Anmeldung &lt;i&gt;Wohnsitz&lt;/i&gt;" in row
+    assert "Formular &lt;b&gt;Server&lt;/b&gt;</a> – erreicht Reifegrad 4" in row
+    assert "<b>" not in row
+    assert "<i>" not in row
+    assert row.count('class="solutions-offer"') == 3
+    assert "1 weitere Lösung" in row
+    assert row.count("<li>") == 4  # three users and the link to the others
+    assert "und 1 weitere Kommune" in row
+    assert "Bielefeld" in row
+    assert "(geplant): " in row
+    assert f"mailto:{w.herford_admin.email}" in row
+    assert "keine Ansprechperson genannt" in row
+    assert "Nutzung von „Formular &lt;b&gt;Server&lt;/b&gt;“ erfassen" in row
+    assert f"?loesung={used.pk}" in row
+    _login(client, w.reader)
+    reader_page = client.get(url)
+    assert reader_page.status_code == 200
+    assert "erfassen" not in reader_page.content.decode().split(f'id="gap-{gap.pk}">')[1]
+    # A page beyond the end shows the last one, with the count of all gaps.
+    beyond = client.get(url, {"page": "99"})
+    assert beyond.context["page_obj"].number == 1
+    assert beyond.context["page_obj"].paginator.count == len(ws.services)
+
+
 def test_gap_page_query_count_is_constant(client, ws, levels, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
