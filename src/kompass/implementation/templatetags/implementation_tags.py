@@ -18,8 +18,28 @@ def _text(value) -> str:
     return conditional_escape(localize(value))
 
 
+def _short_date(value) -> str:
+    return _text(date_format(value, "SHORT_DATE_FORMAT"))
+
+
 def _or_dash(value) -> str:
     return "–" if value is None else _text(value)
+
+
+def _labels() -> dict[str, str]:
+    """The fixed texts of rows and cards, translated and escaped once per page."""
+    texts = {
+        "select": _("auswählen"),
+        "no_department": _("noch ohne Fachbereich"),
+        "saved": _("gespeichert"),
+        "overdue": _("überfällig"),
+        "edit": _("Schnell bearbeiten"),
+        "planned_until": _("geplant bis"),
+        "move": _("Verschieben"),
+        "done": _("erledigt:"),
+        "open": _("offen:"),
+    }
+    return {key: conditional_escape(text) for key, text in texts.items()}
 
 
 @register.simple_tag
@@ -28,13 +48,7 @@ def workspace_rows(rows, can_bulk=False, saved=False) -> SafeString:
     for the rows the person may edit), the Leistung, its Fachbereich and contact, status,
     Reifegrad, Fallzahl, priority with the suggestion, planned date and the inline-edit link.
     saved marks the status cell of a row just saved inline. Ids use row.key (never "1.234")."""
-    labels = {
-        "select": conditional_escape(_("auswählen")),
-        "no_department": conditional_escape(_("noch ohne Fachbereich")),
-        "saved": conditional_escape(_("gespeichert")),
-        "overdue": conditional_escape(_("überfällig")),
-        "edit": conditional_escape(_("Schnell bearbeiten")),
-    }
+    labels = _labels()
     return mark_safe(  # noqa: S308 - _row escapes every value
         "".join(_row(row, can_bulk=can_bulk, saved=saved, labels=labels) for row in rows)
     )
@@ -89,9 +103,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
         f"{_text(row.priority_label or '–')}<br>"
         f'<span class="kern-body kern-body--small">{_text(row.suggestion)}</span>'
     )
-    planned = (
-        _text(date_format(s.impl_planned_date, "SHORT_DATE_FORMAT")) if s.impl_planned_date else "–"
-    )
+    planned = _short_date(s.impl_planned_date) if s.impl_planned_date else "–"
     if row.overdue:
         planned += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
     cells.append(planned)
@@ -111,14 +123,7 @@ def board_cards(context, column, board_url) -> SafeString:
     """The <li> cards of one board column (a dict of views.board: rows, status_options): name,
     OZG-Leistung, Fachbereich, priority, planned date, checklist, and for the cards the person
     may move, the move form (select and button: the keyboard and no-JavaScript way)."""
-    labels = {
-        "no_department": conditional_escape(_("noch ohne Fachbereich")),
-        "planned_until": conditional_escape(_("geplant bis")),
-        "overdue": conditional_escape(_("überfällig")),
-        "move": conditional_escape(_("Verschieben")),
-        "done": conditional_escape(_("erledigt:")),
-        "open": conditional_escape(_("offen:")),
-    }
+    labels = _labels()
     csrf = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', context.get("csrf_token")
     )
@@ -131,10 +136,6 @@ def board_cards(context, column, board_url) -> SafeString:
     return mark_safe(  # noqa: S308 - _card escapes every value
         "".join(_card(row, **shared) for row in column["rows"])
     )
-
-
-def _short_date(value) -> str:
-    return _text(date_format(value, "SHORT_DATE_FORMAT"))
 
 
 def _card(row, *, labels, csrf, board_url, options) -> str:
