@@ -388,6 +388,32 @@ HIGH_CASE_COUNT = 1000
 MEDIUM_CASE_COUNT = 100
 
 
+_HIGH, _MEDIUM, _LOW = Priority.HIGH.value, Priority.MEDIUM.value, Priority.LOW.value
+
+
+def suggested_priority_value(
+    *, case_count: int | None, current_level: int | None, target_level: int | None
+) -> str:
+    """The suggested priority alone (suggested_priority without its reason): for counting over
+    all of a Kommune's Leistungen, where a translated reason per Leistung would cost more than
+    the rest of the count."""
+    if target_level is None:
+        gap_points = 0
+    else:
+        gap = target_level - (current_level or 0)
+        if gap <= 0:
+            return _LOW
+        gap_points = 2 if gap >= 3 else 1 if gap == 2 else 0
+    if case_count is None:
+        case_points = 0
+    else:
+        case_points = (
+            2 if case_count >= HIGH_CASE_COUNT else 1 if case_count >= MEDIUM_CASE_COUNT else 0
+        )
+    points = case_points + gap_points
+    return _HIGH if points >= 3 else _MEDIUM if points >= 1 else _LOW
+
+
 def suggested_priority(
     *, case_count: int | None, current_level: int | None, target_level: int | None
 ) -> tuple[str, str]:
@@ -397,27 +423,21 @@ def suggested_priority(
     target counts 2, of two levels 1. Three points or more: hoch; one or two: mittel; else
     niedrig. A Leistung at or above its target is always niedrig.
     """
+    value = suggested_priority_value(
+        case_count=case_count, current_level=current_level, target_level=target_level
+    )
     current = current_level or 0
     if target_level is None:
         gap_text = _("kein Ziel-Reifegrad")
-        gap = None
+    elif target_level - current <= 0:
+        return value, _("Ziel-Reifegrad erreicht")
     else:
-        gap = target_level - current
-        gap_text = _("%(gap)s Stufen unter dem Ziel") % {"gap": max(gap, 0)}
-    if gap is not None and gap <= 0:
-        return Priority.LOW.value, _("Ziel-Reifegrad erreicht")
+        gap_text = _("%(gap)s Stufen unter dem Ziel") % {"gap": target_level - current}
     if case_count is None:
         cases_text = _("keine Fallzahl erfasst")
-        case_points = 0
     else:
         cases_text = _("%(count)s Fälle im Jahr") % {"count": f"{case_count:,}".replace(",", ".")}
-        case_points = (
-            2 if case_count >= HIGH_CASE_COUNT else 1 if case_count >= MEDIUM_CASE_COUNT else 0
-        )
-    gap_points = 0 if gap is None else 2 if gap >= 3 else 1 if gap == 2 else 0
-    points = case_points + gap_points
-    value = Priority.HIGH if points >= 3 else Priority.MEDIUM if points >= 1 else Priority.LOW
-    return value.value, f"{cases_text}, {gap_text}"
+    return value, f"{cases_text}, {gap_text}"
 
 
 @dataclass

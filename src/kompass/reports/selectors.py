@@ -40,7 +40,7 @@ from kompass.implementation.selectors import (
     EditScope,
     WorkspaceRow,
     rows_for,
-    suggested_priority,
+    suggested_priority_value,
 )
 from kompass.municipalities.models import Municipality, Provider
 from kompass.reports.choices import SizeClass
@@ -105,6 +105,9 @@ def default_levels() -> list[MaturityLevel]:
 # --- The Kommune dashboard (live) -------------------------------------------------------------
 
 
+_STATUSES = tuple(ImplementationStatus.values)
+
+
 @dataclass
 class Counters:
     """Counts of a set of relevant Leistungen (a Themenfeld, or all)."""
@@ -112,9 +115,7 @@ class Counters:
     label: str = ""
     topic_id: int | None = None
     relevant: int = 0
-    statuses: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(ImplementationStatus.values, 0)
-    )
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_STATUSES, 0))
     compliant: int = 0
     cases: int = 0
     compliant_cases: int = 0
@@ -251,7 +252,9 @@ def municipality_dashboard(
     for pk, name, ozg_id, topic_id, status, level, target_level, cases, dept, planned in rows:
         cases_ = cases or 0
         compliant = _level_at_least(level, threshold)
-        topic = by_topic.setdefault(topic_id, Counters(topic_id=topic_id))
+        topic = by_topic.get(topic_id)
+        if topic is None:
+            topic = by_topic[topic_id] = Counters(topic_id=topic_id)
         for counters in (total, topic):
             counters.relevant += 1
             counters.statuses[status] += 1
@@ -269,7 +272,7 @@ def municipality_dashboard(
         if status not in _CLOSED:
             if planned is not None and planned < today:
                 overdue.append((planned, name, pk))
-            suggested, _reason = suggested_priority(
+            suggested = suggested_priority_value(
                 case_count=cases,
                 current_level=level,
                 target_level=target_level if target_level is not None else default_target,

@@ -6,7 +6,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from kompass.implementation import services
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation, ImplementationChange
-from kompass.implementation.selectors import edit_scope_for, suggested_priority
+from kompass.implementation.selectors import (
+    edit_scope_for,
+    suggested_priority,
+    suggested_priority_value,
+)
 from kompass.implementation.services import ImplementationConflict
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +136,15 @@ def test_suggested_priority(cases, current, target, expected):
     value, reason = suggested_priority(case_count=cases, current_level=current, target_level=target)
     assert value == expected
     assert reason
+
+
+def test_suggested_priority_value_agrees_with_the_explained_one():
+    """The dashboard counts with the value alone; it must never differ from what rows explain."""
+    for cases in (None, 0, 99, 100, 999, 1000, 50000):
+        for current in (None, 0, 1, 2, 3, 4, 5):
+            for target in (None, 0, 1, 2, 3, 4, 5):
+                kwargs = {"case_count": cases, "current_level": current, "target_level": target}
+                assert suggested_priority_value(**kwargs) == suggested_priority(**kwargs)[0]
 
 
 def test_suggested_priority_explains_itself():
