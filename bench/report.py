@@ -192,7 +192,19 @@ def _last_run(results: dict) -> str:
         f"{machine['system']}, Python {machine['python']}{commit}. "
         f"Load average (1/5/15 min) before the run {_load(results, 'before')}, "
         f"after {_load(results, 'after')}: anything well above 0 means that other processes "
-        "competed for the CPU and the figures are pessimistic."
+        "competed for the CPU and the figures are pessimistic. "
+        f"{_cpu(results)}"
+    )
+
+
+def _cpu(results: dict) -> str:
+    cpu = results.get("cpu_ms")
+    if not cpu:
+        return ""
+    return (
+        f"One core's time for a fixed Python workload (bench/machine.py, cpu_ms) before the run "
+        f"{cpu['before']} ms, after {cpu['after']} ms: pages and floors scale roughly with it, "
+        "so compare runs on different machines by it."
     )
 
 

@@ -48,7 +48,7 @@ from bench import BENCH_DIR, REPO_ROOT
 from bench.databases import DEFAULT_POSTGRES_URL, BenchDatabase, DatabaseUnavailable
 from bench.floor import measure_floor
 from bench.load import run_load, summarise
-from bench.machine import load_average, machine_info
+from bench.machine import cpu_ms, load_average, machine_info
 from bench.server import gunicorn_server
 from bench.steps import RESULT_MARKER
 
@@ -602,6 +602,7 @@ def run_benchmark(config: BenchConfig) -> dict:
     config.work_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     load_before = load_average()
+    cpu_before = cpu_ms()
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=config.work_dir))
     static_root = scratch / "static"
     env = _base_env(static_root)
@@ -641,6 +642,8 @@ def run_benchmark(config: BenchConfig) -> dict:
         # Load averages (1, 5, 15 min) when the run started and ended; well above 0 means other
         # processes competed for the CPU and the figures are pessimistic.
         "load_average": {"before": load_before, "after": load_average()},
+        # One core's time for a fixed Python workload (bench.machine.cpu_ms): compares machines.
+        "cpu_ms": {"before": cpu_before, "after": cpu_ms()},
         "load": {
             "server": "gunicorn -c gunicorn.conf.py kompass.wsgi",
             "workers": config.workers,

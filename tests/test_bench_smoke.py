@@ -154,6 +154,8 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert results["scale"] == "smoke"
     assert results["machine"]["nproc"] >= 1
     assert results["machine"]["cpu_model"]
+    assert results["cpu_ms"]["before"] > 0
+    assert results["cpu_ms"]["after"] > 0
 
     catalogue_import = results["scenarios"][f"catalogue_import:{engine}"]
     assert catalogue_import["engine"] == engine
@@ -255,6 +257,7 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
 
     table = markdown(results)
     assert "| Scenario | Engine |" in table
+    assert f"before the run {results['cpu_ms']['before']} ms" in table
     assert table.count("\n| ") >= 18  # header + 17 scenarios
     # The README shows the last run of the other scale below (de and nrw never hide each other).
     readme = tmp_path / "README.md"
