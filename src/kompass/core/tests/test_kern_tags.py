@@ -46,3 +46,15 @@ def test_select_sits_in_the_kern_wrapper_and_checkbox_beside_its_label():
     checkbox = _render(_Form(), "mine")
     assert checkbox.startswith('<div class="kern-form-check"><input type="checkbox"')
     assert checkbox.endswith('<label class="kern-label" for="id_mine">nur meine</label></div>')
+
+
+def test_as_text_renders_like_a_template_variable():
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from kompass.core.templatetags.kern_tags import as_text
+
+    for value in ['Bau & "Co" <b>', mark_safe("<b>sicher</b>"), 12500, 2.5, None]:
+        expected = Template("{{ value }}").render(Context({"value": value}))
+        assert as_text(value) == expected, value
+    assert as_text(gettext_lazy("Suche")) == "Suche"

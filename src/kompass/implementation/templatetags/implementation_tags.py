@@ -2,28 +2,26 @@
 
 workspace_rows renders the list's rows and board_cards a board column's cards in Python: a page
 shows up to 100 rows of nine cells or 100 cards, and the template engine spent a fifth of the
-list page's time on them (about 27 of 134 ms at SCALE=de). Each value is rendered as {{ value }} would: localised, then escaped unless safe."""
+list page's time on them (about 27 of 134 ms at SCALE=de). Each value is rendered as {{ value }}
+would: localised, then escaped unless safe."""
 
 from django import template
-from django.utils.formats import date_format, localize
+from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from kompass.core.templatetags.kern_tags import as_text
+
 register = template.Library()
 
 
-def _text(value) -> str:
-    """A value as {{ value }} renders it."""
-    return conditional_escape(localize(value))
-
-
 def _short_date(value) -> str:
-    return _text(date_format(value, "SHORT_DATE_FORMAT"))
+    return as_text(date_format(value, "SHORT_DATE_FORMAT"))
 
 
 def _or_dash(value) -> str:
-    return "–" if value is None else _text(value)
+    return "–" if value is None else as_text(value)
 
 
 def _labels() -> dict[str, str]:
@@ -57,7 +55,7 @@ def workspace_rows(rows, can_bulk=False, saved=False) -> SafeString:
 def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     s = row.service
     key = row.key
-    name = _text(s.name)
+    name = as_text(s.name)
     cells = []
     if can_bulk:
         checkbox = (
@@ -70,22 +68,22 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
         cells.append(checkbox)
     meta = ""
     if s.ozg_service:
-        meta = f"{_text(s.ozg_service.ozg_id)} {_text(s.ozg_service.name)}"
+        meta = f"{as_text(s.ozg_service.ozg_id)} {as_text(s.ozg_service.name)}"
     if s.leika_key:
-        meta += f" · {_text(s.leika_key)}"
+        meta += f" · {as_text(s.leika_key)}"
     cells.append(
-        f'<a class="kern-link" href="{_text(row.detail_url)}">{name}</a> '
+        f'<a class="kern-link" href="{as_text(row.detail_url)}">{name}</a> '
         f'<span class="kern-body kern-body--small implementation-meta">{meta}</span>'
     )
     if s.impl_department_id:
-        department = f"{_text(s.impl_department_code)} {_text(s.impl_department_name)}"
+        department = f"{as_text(s.impl_department_code)} {as_text(s.impl_department_name)}"
     else:
         department = f'<span class="kern-body kern-body--small">{labels["no_department"]}</span>'
     contact = row.contact_name
     if contact:
-        department += f'<br><span class="kern-body kern-body--small">{_text(contact)}</span>'
+        department += f'<br><span class="kern-body kern-body--small">{as_text(contact)}</span>'
     cells.append(department)
-    status = f'<span class="kern-badge implementation-status">{_text(row.status_label)}</span>'
+    status = f'<span class="kern-badge implementation-status">{as_text(row.status_label)}</span>'
     if saved:
         status += (
             f' <span class="kern-body kern-body--small" role="status">{labels["saved"]}</span>'
@@ -95,20 +93,20 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     if s.impl_case_count is None:
         cases = "–"
     else:
-        cases = _text(s.impl_case_count)
+        cases = as_text(s.impl_case_count)
         if s.impl_case_count_year:
             cases += f" ({conditional_escape(str(s.impl_case_count_year))})"
     cells.append(cases)
     cells.append(
-        f"{_text(row.priority_label or '–')}<br>"
-        f'<span class="kern-body kern-body--small">{_text(row.suggestion)}</span>'
+        f"{as_text(row.priority_label or '–')}<br>"
+        f'<span class="kern-body kern-body--small">{as_text(row.suggestion)}</span>'
     )
     planned = _short_date(s.impl_planned_date) if s.impl_planned_date else "–"
     if row.overdue:
         planned += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
     cells.append(planned)
     cells.append(
-        f'<a class="kern-link" href="{_text(row.edit_url)}" hx-get="{_text(row.row_edit_url)}" '
+        f'<a class="kern-link" href="{as_text(row.edit_url)}" hx-get="{as_text(row.row_edit_url)}" '
         f'hx-target="#row-{key}" hx-swap="outerHTML">{labels["edit"]}'
         f'<span class="kern-sr-only">: {name}</span></a>'
         if row.can_edit
@@ -130,7 +128,7 @@ def board_cards(context, column, board_url) -> SafeString:
     shared = {
         "labels": labels,
         "csrf": csrf,
-        "board_url": _text(board_url),
+        "board_url": as_text(board_url),
         "options": column["status_options"],
     }
     return mark_safe(  # noqa: S308 - _card escapes every value
@@ -141,16 +139,16 @@ def board_cards(context, column, board_url) -> SafeString:
 def _card(row, *, labels, csrf, board_url, options) -> str:
     s = row.service
     key = row.key
-    name = _text(s.name)
+    name = as_text(s.name)
     lines = []
     if s.ozg_service:
-        lines.append(f"{_text(s.ozg_service.ozg_id)} {_text(s.ozg_service.name)}")
+        lines.append(f"{as_text(s.ozg_service.ozg_id)} {as_text(s.ozg_service.name)}")
     if s.impl_department_id:
-        lines.append(f"{_text(s.impl_department_code)} {_text(s.impl_department_name)}")
+        lines.append(f"{as_text(s.impl_department_code)} {as_text(s.impl_department_name)}")
     else:
         lines.append(labels["no_department"])
     if row.priority_label:
-        lines.append(_("Priorität: %(p)s") % {"p": _text(row.priority_label)})
+        lines.append(_("Priorität: %(p)s") % {"p": as_text(row.priority_label)})
     if s.impl_planned_date:
         lines.append(f"{labels['planned_until']} {_short_date(s.impl_planned_date)}")
     details = "<br>".join(lines)
@@ -158,7 +156,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
         details += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
     parts = [
         f'<h3 class="kern-body implementation-card__title">'
-        f'<a class="kern-link" href="{_text(row.detail_url)}">{name}</a></h3>'
+        f'<a class="kern-link" href="{as_text(row.detail_url)}">{name}</a></h3>'
         f'<p class="kern-body kern-body--small">{details}</p>'
     ]
     if row.steps:
@@ -173,7 +171,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
                 if step.done
                 else f'○ <span class="kern-sr-only">{labels["open"]}</span>'
             )
-            + _text(step.title)
+            + as_text(step.title)
             + (f" ({_short_date(step.due_date)})" if step.due_date else "")
             + "</li>"
             for step in row.steps
@@ -188,7 +186,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
         new_status = _("Neuer Status für %(name)s") % {"name": name}
         parts.append(
             f'<form id="move-{key}" class="implementation-move" method="post" '
-            f'action="{_text(row.move_url)}">{csrf}'
+            f'action="{as_text(row.move_url)}">{csrf}'
             f'<input type="hidden" name="version" value="{row.version}">'
             f'<input type="hidden" name="next" value="{board_url}">'
             f'<label class="kern-label kern-sr-only" for="move-status-{key}">{new_status}</label>'

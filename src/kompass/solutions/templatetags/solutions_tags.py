@@ -13,12 +13,12 @@ from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kompass.core.templatetags.kern_tags import as_text
 from kompass.solutions.choices import UsageState
 from kompass.solutions.selectors import usages_for
 
@@ -50,10 +50,6 @@ def shared_contact(person) -> str:
     )
 
 
-def _text(value) -> str:
-    return conditional_escape(localize(value))
-
-
 @register.simple_tag
 def gap_rows(gaps, can_edit=False) -> SafeString:
     """The <tr> of each selectors.Gap: the Leistung, its Reifegrad gap, its (suggested) priority
@@ -64,7 +60,7 @@ def gap_rows(gaps, can_edit=False) -> SafeString:
         "none": conditional_escape(_("keine Lösung bekannt")),
         "no_contact": shared_contact(None),
         # The states' labels once per page, not once per user (get_state_display() is slow).
-        **{state: _text(str(label)) for state, label in UsageState.choices},
+        **{state: as_text(str(label)) for state, label in UsageState.choices},
     }
     return mark_safe(  # noqa: S308 - _gap_row escapes every value
         "".join(_gap_row(gap, can_edit, overview_url, labels) for gap in gaps)
@@ -73,8 +69,8 @@ def gap_rows(gaps, can_edit=False) -> SafeString:
 
 def _gap_row(gap, can_edit: bool, overview_url: str, labels: dict[str, str]) -> str:
     s = gap.service
-    ozg = f"{_text(s.ozg_service.ozg_id)} {_text(s.ozg_service.name)}" if s.ozg_service else ""
-    priority = _text(gap.priority_label)
+    ozg = f"{as_text(s.ozg_service.ozg_id)} {as_text(s.ozg_service.name)}" if s.ozg_service else ""
+    priority = as_text(gap.priority_label)
     if not s.impl_priority:
         priority += f' <span class="kern-body kern-body--small">({labels["suggestion"]})</span>'
     if gap.offers:
@@ -83,50 +79,52 @@ def _gap_row(gap, can_edit: bool, overview_url: str, labels: dict[str, str]) -> 
         if gap.more_offers:
             key = quote(str(s.leika_key or s.catalogue_key), safe="/")
             more = ngettext("%(n)s weitere Lösung", "%(n)s weitere Lösungen", gap.more_offers) % {
-                "n": _text(gap.more_offers)
+                "n": as_text(gap.more_offers)
             }
-            offers += f'<a class="kern-link" href="{overview_url}?leistung={_text(key)}">{more}</a>'
+            offers += (
+                f'<a class="kern-link" href="{overview_url}?leistung={as_text(key)}">{more}</a>'
+            )
     else:
         offers = f'<span class="kern-badge kern-badge--warning">{labels["none"]}</span>'
     return (
         f'\n<tr class="kern-table__row" id="gap-{s.pk}">'
-        f'<td class="kern-table__cell"><a class="kern-link" href="{_text(gap.detail_url)}">'
-        f"{_text(s.name)}</a><br>"
+        f'<td class="kern-table__cell"><a class="kern-link" href="{as_text(gap.detail_url)}">'
+        f"{as_text(s.name)}</a><br>"
         f'<span class="kern-body kern-body--small">{ozg}</span></td>'
-        f'<td class="kern-table__cell">{_text(s.gap_current)} → {_text(s.gap_target)}</td>'
+        f'<td class="kern-table__cell">{as_text(s.gap_current)} → {as_text(s.gap_target)}</td>'
         f'<td class="kern-table__cell">{priority}</td>'
         f'<td class="kern-table__cell">{offers}</td></tr>'
     )
 
 
 def _offer(gap, offer, can_edit: bool, labels: dict[str, str]) -> str:
-    name = _text(offer.solution.name)
-    url = _text(offer.url)
-    text = _("erreicht Reifegrad %(level)s") % {"level": _text(offer.level)}
+    name = as_text(offer.solution.name)
+    url = as_text(offer.url)
+    text = _("erreicht Reifegrad %(level)s") % {"level": as_text(offer.level)}
     if offer.similar_users:
         text += ", " + ngettext(
             "%(n)s Kommune gleichen Typs nutzt sie",
             "%(n)s Kommunen gleichen Typs nutzen sie",
             offer.similar_users,
-        ) % {"n": _text(offer.similar_users)}
+        ) % {"n": as_text(offer.similar_users)}
     users = ""
     if offer.users:
         users = "".join(
-            f"<li>{_text(usage.municipality.name)} ({labels[usage.state]}): "
+            f"<li>{as_text(usage.municipality.name)} ({labels[usage.state]}): "
             f"{shared_contact(usage.contact_person) if usage.contact_person_id else labels['no_contact']}</li>"
             for usage in offer.users
         )
         if offer.more_users:
             more = ngettext(
                 "und %(n)s weitere Kommune", "und %(n)s weitere Kommunen", offer.more_users
-            ) % {"n": _text(offer.more_users)}
+            ) % {"n": as_text(offer.more_users)}
             users += f'<li><a class="kern-link" href="{url}">{more}</a></li>'
         users = f'<ul class="solutions-users">{users}</ul>'
     record = ""
     if can_edit:
         label = _("Nutzung von „%(name)s“ erfassen") % {"name": name}
         record = (
-            f'<a class="kern-link" href="{_text(gap.usage_url)}?loesung={offer.solution.pk}">'
+            f'<a class="kern-link" href="{as_text(gap.usage_url)}?loesung={offer.solution.pk}">'
             f"{label}</a>"
         )
     return (
