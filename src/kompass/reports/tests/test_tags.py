@@ -1,9 +1,9 @@
-"""The heat map cell, rendered in Python."""
+"""The heat map cells, rendered in Python."""
 
 import pytest
 
 from kompass.reports.selectors import HeatCell
-from kompass.reports.templatetags.reports_tags import heat_cell
+from kompass.reports.templatetags.reports_tags import heat_cell, heat_cells
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,11 @@ from kompass.reports.templatetags.reports_tags import heat_cell
 )
 def test_heat_cell_shows_whole_percent_in_fifths(cell, expected):
     assert expected in heat_cell(cell)
+
+
+def test_heat_cells_render_a_row_and_its_total_in_order():
+    cells = [HeatCell(10, 0, 0, 0), None, HeatCell(7, 7, 0, 0)]
+    total = HeatCell(17, 7, 0, 0)
+    html = heat_cells(cells, total)
+    assert html == "".join(heat_cell(cell) for cell in (*cells, total))
+    assert [part.split('">')[1] for part in html.split("</td>")[:-1]] == ["0", "–", "100", "41"]
