@@ -17,9 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -199,22 +197,11 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
         default_target=ws["default_target"],
         with_steps=True,
     )
-    choices = [(value, str(label)) for value, label in ImplementationStatus.choices]
     columns = [
         {
             "status": status,
             "count": counts[status.value],
             "rows": [row for row in rows if row.service.impl_status == status.value],
-            # The options of the cards' move menu, with the column's status chosen: rendered
-            # once per column, not once per card.
-            "status_options": format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                (
-                    (value, mark_safe(" selected") if value == status.value else "", label)
-                    for value, label in choices
-                ),
-            ),
         }
         for status in ImplementationStatus
     ]

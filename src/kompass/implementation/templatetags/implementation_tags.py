@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kompass.core.templatetags.kern_tags import as_text
+from kompass.implementation.choices import ImplementationStatus
 
 register = template.Library()
 
@@ -95,7 +96,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     else:
         cases = as_text(s.impl_case_count)
         if s.impl_case_count_year:
-            cases += f" ({conditional_escape(str(s.impl_case_count_year))})"
+            cases += f" ({as_text(str(s.impl_case_count_year))})"
     cells.append(cases)
     cells.append(
         f"{as_text(row.priority_label or '–')}<br>"
@@ -118,7 +119,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
 
 @register.simple_tag(takes_context=True)
 def board_cards(context, column, board_url) -> SafeString:
-    """The <li> cards of one board column (a dict of views.board: rows, status_options): name,
+    """The <li> cards of one board column (a dict of views.board: status, rows): name,
     OZG-Leistung, Fachbereich, priority, planned date, checklist, and for the cards the person
     may move, the move form (select and button: the keyboard and no-JavaScript way)."""
     labels = _labels()
@@ -129,12 +130,13 @@ def board_cards(context, column, board_url) -> SafeString:
         if token and token != "NOTPROVIDED"  # noqa: S105 - the marker Django uses, no secret
         else ""
     )
-    shared = {
-        "labels": labels,
-        "csrf": csrf,
-        "board_url": as_text(board_url),
-        "options": column["status_options"],
-    }
+    # The move menu's options, with the column's status chosen: once per column, not per card.
+    options = "".join(
+        f'<option value="{value}"{" selected" if value == column["status"] else ""}>'
+        f"{as_text(str(label))}</option>"
+        for value, label in ImplementationStatus.choices
+    )
+    shared = {"labels": labels, "csrf": csrf, "board_url": as_text(board_url), "options": options}
     return mark_safe(  # noqa: S308 - _card escapes every value
         "".join(_card(row, **shared) for row in column["rows"])
     )
