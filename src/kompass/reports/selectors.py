@@ -420,13 +420,20 @@ class GlobalView:
     solutions: list[SolutionInUse] = field(default_factory=list)
 
 
-def _visible_condition(user: AnyUser) -> tuple[str, list] | None:
+def _visible_condition(user: AnyUser, *, hashed: bool = False) -> tuple[str, list] | None:
+    """`m.id IN (the Kommunen the user may see)`, None if there are none. hashed: the condition
+    filters thousands of rows (every record of a Leistung), so PostgreSQL should read the
+    visible Kommunen once and hash them; OFFSET 0 keeps it from folding the subquery into a
+    probe per row (the contacts of a Leistung at SCALE=de: about 60 → 35 ms). The OZG view
+    checks a few dozen candidates, where a probe each is cheaper."""
     try:
         sql, params = (
             municipalities_visible_to(user).order_by().values("pk").query.sql_with_params()
         )
     except EmptyResultSet:
         return None
+    if hashed and connection.vendor == "postgresql":
+        sql = f"{sql} OFFSET 0"
     return f"m.id IN ({sql})", list(params)
 
 
@@ -497,7 +504,7 @@ def service_global(*, service: Service, user: AnyUser) -> GlobalView:
 
 
 def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | None:
-    visible = _visible_condition(user)
+    visible = _visible_condition(user, hashed=True)
     if visible is None:
         return None
     # The Kommunen only, not the records' ids: every column the order needs is in the covering

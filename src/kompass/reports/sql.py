@@ -42,15 +42,20 @@ RELEVANT = RelevanceValue.RELEVANT.value
 DISTRICT = MunicipalityLevel.DISTRICT.value
 
 
-def _type_value() -> tuple[str, list]:
-    """The decision of m's Kommunaltyp for s (td joined), else the default proposal."""
+def _default_value() -> tuple[str, list]:
+    """The default proposal for s from its LeiKa-Typ (what a type without a decision gets)."""
     default_cases = " ".join("WHEN %s THEN %s" for _ in DEFAULT_BY_LEIKA_TYPE)
     params: list = []
     for code, value in DEFAULT_BY_LEIKA_TYPE.items():
         params += [code, value.value]
-    sql = f"""(CASE WHEN td.value IS NOT NULL THEN td.value
-                    ELSE (CASE s.leika_type_codes {default_cases} ELSE %s END) END)"""
+    sql = f"(CASE s.leika_type_codes {default_cases} ELSE %s END)"
     return sql, [*params, RelevanceValue.UNDECIDED.value]
+
+
+def _type_value() -> tuple[str, list]:
+    """The decision of m's Kommunaltyp for s (td joined), else the default proposal."""
+    default, params = _default_value()
+    return f"(CASE WHEN td.value IS NOT NULL THEN td.value ELSE {default} END)", params
 
 
 def _relevant(for_its_gemeinden: str) -> tuple[str, list]:
@@ -105,12 +110,18 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
     # Kreis types' undecided Leistungen, then those with a "durch den Kreis" decision) rather than
     # fold the CTEs into a join over every "durch den Kreis" decision and Kreis.
     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    # decisions, on the other hand, is folded into each join: an OZG-Leistung with 300
+    # LeiKa-Leistungen has some 20,000 type decisions, which PostgreSQL would otherwise
+    # materialise and sort once per join (about half of the global view's SQL at SCALE=de);
+    # folded in, they are read by the index on (service, type) and hashed. kreis_open joins the
+    # Kreis types' decisions alone.
+    not_materialized = "NOT MATERIALIZED" if connection.vendor == "postgresql" else ""
     sql = f"""
         WITH svc AS (
             SELECT s.id, s.name, s.leika_type_codes FROM {S} s
             WHERE s.retired_in_id IS NULL AND {service_condition}
         ),
-        decisions AS (
+        decisions AS {not_materialized} (
             SELECT t.service_id, t.municipality_type_id, t.value FROM {TD} t
             WHERE t.service_id IN (SELECT id FROM svc)
         ),
@@ -118,9 +129,14 @@ def _services_cte(service_condition: str, params: list) -> tuple[str, list]:
             SELECT DISTINCT COALESCE(municipality_type_id, 0) AS type_key FROM {M}
             WHERE level = %s AND dissolved_on IS NULL
         ),
+        kreis_decisions AS (
+            SELECT t.service_id, t.municipality_type_id, t.value FROM decisions t
+            WHERE t.municipality_type_id IN (SELECT type_key FROM kreis_types)
+        ),
         kreis_open AS {materialized} (
             SELECT kt.type_key, s.id AS s_id FROM svc s CROSS JOIN kreis_types kt
-            LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = kt.type_key
+            LEFT JOIN kreis_decisions td
+                ON td.service_id = s.id AND td.municipality_type_id = kt.type_key
             WHERE {type_value} <> %s
         ),
         member_types AS (
@@ -159,12 +175,13 @@ def _base_relevant() -> tuple[str, list]:
     return sql, [*type_params, RELEVANT]
 
 
-# The (Kommune, Leistung) pairs with a deviation, with the joins of _base_relevant.
+# The (Kommune, Leistung) pairs with a deviation, with the joins of _base_relevant (the type
+# decision of each pair looked up by its unique index: deviations are few).
 _DEVIATIONS = f"""
     FROM {DV} dv
     INNER JOIN svc s ON s.id = dv.service_id
     INNER JOIN {M} m ON m.id = dv.municipality_id AND m.dissolved_on IS NULL
-    LEFT JOIN decisions td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
+    LEFT JOIN {TD} td ON td.service_id = s.id AND td.municipality_type_id = m.municipality_type_id
     LEFT JOIN kreis_extra ke ON ke.m_id = m.id AND ke.s_id = s.id
 """
 
@@ -174,24 +191,33 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
     the current Leistungen matching service_condition (over catalogue_service s; params are its
     values); a Leistung's number is the sum of its rows, some of which are negative.
 
-    (1) Every Kommune as its Kommunaltyp decides, counted per type; (2) the Kreise that a
-    Gemeinde's "durch den Kreis" decision gives the Leistung and their type does not; (3) per
-    deviation, +1 if it makes the Leistung relevant and -1 if (1) or (2) counted the pair."""
+    (1) Every Kommune as its Kommunaltyp decides, counted per type: the Kommunen of the types
+    that decided "relevant", plus, where the default proposal is "relevant", every Kommune whose
+    type did not decide (summed over the decisions, not over Leistung × type pairs); (2) the
+    Kreise that a Gemeinde's "durch den Kreis" decision gives the Leistung and their type does
+    not; (3) per deviation, +1 if it makes the Leistung relevant and -1 if (1) or (2) counted
+    the pair."""
     services, services_params = _services_cte(service_condition, params)
-    type_value, type_params = _type_value()
+    default, default_params = _default_value()
     base, base_params = _base_relevant()
     sql = f"""
         {services},
         per_type AS (
             SELECT m.municipality_type_id AS type_id, COUNT(*) AS n FROM {M} m
             WHERE m.dissolved_on IS NULL GROUP BY m.municipality_type_id
+        ),
+        decided (service_id, relevant, n) AS (
+            SELECT td.service_id, SUM(CASE WHEN td.value = %s THEN pt.n ELSE 0 END), SUM(pt.n)
+            FROM decisions td INNER JOIN per_type pt ON pt.type_id = td.municipality_type_id
+            GROUP BY td.service_id
+        ),
+        by_type (id, n) AS (
+            SELECT s.id, COALESCE(d.relevant, 0) + (CASE WHEN {default} = %s
+                THEN (SELECT SUM(n) FROM per_type) - COALESCE(d.n, 0) ELSE 0 END)
+            FROM svc s LEFT JOIN decided d ON d.service_id = s.id
         )
         , counts (id, n) AS (
-            SELECT s.id, SUM(pt.n) FROM svc s CROSS JOIN per_type pt
-            LEFT JOIN decisions td
-                ON td.service_id = s.id AND td.municipality_type_id = pt.type_id
-            WHERE {type_value} = %s
-            GROUP BY s.id
+            SELECT id, n FROM by_type WHERE n > 0
             UNION ALL
             SELECT ke.s_id, COUNT(*) FROM kreis_extra ke GROUP BY ke.s_id
             UNION ALL
@@ -203,7 +229,14 @@ def relevant_counts_sql(service_condition: str, params: list) -> tuple[str, list
         )
         SELECT s.id, s.name, c.n FROM counts c INNER JOIN svc s ON s.id = c.id
     """  # noqa: S608
-    return sql, [*services_params, *type_params, RELEVANT, RELEVANT, *base_params]
+    return sql, [
+        *services_params,
+        RELEVANT,
+        *default_params,
+        RELEVANT,
+        RELEVANT,
+        *base_params,
+    ]
 
 
 def relevant_record_levels_sql(service_condition: str, params: list) -> tuple[str, list]:

@@ -161,6 +161,12 @@ def _assert_global_views_equal_a_check_of_every_kommune() -> None:
         assert overall.total == sum(expected_relevant[pk] for pk in in_ozg)
 
 
+def _type_of(municipality) -> int:
+    return Municipality.objects.values_list("municipality_type_id", flat=True).get(
+        pk=municipality.pk
+    )
+
+
 def test_global_distributions_equal_a_check_of_every_kommune(typed):
     """The global view counts relevant Kommunen and records per Kommunaltyp and checks only
     Kreise and deviations one by one: the result equals asking relevant_services_for of every
@@ -196,6 +202,15 @@ def test_global_distributions_equal_a_check_of_every_kommune(typed):
     Deviation.objects.create(municipality=w.lippe, service=kinds["federal"], value="relevant")
     Implementation.objects.create(
         municipality=w.lippe, service=kinds["federal"], status="in_progress", current_level=1
+    )
+    # Type decisions that agree with the default proposal ("relevant" where the LeiKa-Typ already
+    # proposes it: counted once) and that overrule it ("offen" where it proposes "relevant"):
+    # the global count adds the decided types to the undecided ones' default.
+    TypeDecision.objects.create(
+        service=kinds["municipal"], municipality_type_id=_type_of(w.lemgo), value="relevant"
+    )
+    TypeDecision.objects.create(
+        service=kinds["no_topic"], municipality_type_id=_type_of(w.lippe), value="undecided"
     )
     _assert_global_views_equal_a_check_of_every_kommune()
     # The Kreis Lippe counts for the "durch den Kreis" Leistung (its Gemeinde Lemgo's type).
