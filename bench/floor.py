@@ -32,8 +32,9 @@ The evaluation (issue 6) and marketplace (issue 7) pages:
     benchmark       the Kommunaltyp's active Kommunen (population for the size class), those in
                     the Kommune's providers' areas, and their TopicProgress rows
     heatmap         the filtered members' count and one page of them (Kreis, type), their
-                    TopicProgress rows, the sums per Themenfeld over all filtered members, the
-                    Themenfelder and the filter's choices (Kreise and types among the members)
+                    TopicProgress rows, the sums per Themenfeld over all filtered members (kept
+                    per provider and type in reports.ProviderProgress, summed live for a Kreis),
+                    the Themenfelder and the filter's choices (Kreise and types among the members)
     export          every relevant Leistung with its record, as the list's rows, in the list's
                     order (no LIMIT); the XLSX writing is all above the floor
     gaps            the number of gaps and one page of them (below target, not entfällt, ranked
@@ -717,6 +718,18 @@ def _members(probe: dict, params: dict) -> str:
 
 def _heatmap_sums(probe: dict) -> tuple[str, dict]:
     params: dict = {}
+    if not probe.get("district_id"):
+        # Without a Kreis filter the sums are kept per provider, type and Themenfeld
+        # (reports.ProviderProgress), as the page reads them.
+        params["provider_id"] = probe["provider_id"]
+        sql = (
+            "SELECT topic_key, SUM(relevant), SUM(done), SUM(dropped), SUM(compliant) "
+            "FROM reports_providerprogress WHERE provider_id = %(provider_id)s"
+        )
+        if probe.get("type_id"):
+            params["member_type_id"] = probe["type_id"]
+            sql += " AND type_key = %(member_type_id)s"
+        return f"{sql} GROUP BY topic_key HAVING SUM(relevant) > 0", params
     members = _members(probe, params)
     sql = (
         "SELECT tp.topic_id, SUM(tp.relevant), SUM(tp.done), SUM(tp.dropped), "

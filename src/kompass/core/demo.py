@@ -18,6 +18,7 @@ from kompass.municipalities.models import Municipality, Provider
 from kompass.municipalities.services import (
     gemeindeverzeichnis_import_csv,
     gemeindeverzeichnis_is_loaded,
+    provider_members_add,
 )
 from kompass.relevance.services import demo_relevance_seed
 from kompass.reports.services import demo_reports_seed
@@ -45,7 +46,7 @@ def demo_provider_ensure() -> tuple[Provider, bool]:
         members = Municipality.objects.active().filter(district_code__in=DEMO_DISTRICT_CODES)
         missing = members.exclude(providers=provider)
         if missing.exists():
-            provider.members.add(*missing)
+            provider_members_add(provider=provider, municipalities=missing)
     return provider, created
 
 

@@ -84,3 +84,12 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["members"]
+
+    def save_related(self, request, form, formsets, change):
+        """Members may have joined or left: the provider's sums for the heat map
+        (reports.ProviderProgress) are recomputed in the same transaction."""
+        from kompass.reports.services import provider_progress_rebuild
+
+        before = set(form.instance.members.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        provider_progress_rebuild(provider_ids=[form.instance.pk], also_lock=before)

@@ -29,7 +29,13 @@ from kompass.municipalities.importing import (
     gemeindeverzeichnis_load,
     nrw_classification_load,
 )
-from kompass.municipalities.models import AdministrativeRegion, Land, Municipality, MunicipalityType
+from kompass.municipalities.models import (
+    AdministrativeRegion,
+    Land,
+    Municipality,
+    MunicipalityType,
+    Provider,
+)
 
 __all__ = [
     "GemeindeverzeichnisError",
@@ -68,11 +74,32 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
         # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
         # comparisons change with the import, in the same transaction.
         if result.regrouped_ids:
-            from kompass.reports.services import progress_rebuild, topic_progress_refresh
+            from kompass.reports.services import (
+                progress_rebuild,
+                provider_progress_rebuild,
+                topic_progress_refresh,
+            )
 
             topic_progress_refresh(municipality_ids=result.regrouped_ids)
             progress_rebuild()
+            # Their providers' sums count each Kommune under its type, and only while active.
+            provider_progress_rebuild(
+                provider_ids=Provider.members.through.objects.filter(
+                    municipality_id__in=result.regrouped_ids
+                ).values_list("provider_id", flat=True),
+                also_lock=result.regrouped_ids,
+            )
         return result
+
+
+def provider_members_add(*, provider: Provider, municipalities) -> None:
+    """Make the Kommunen members of the provider, and count them in its sums for the heat map
+    (reports.ProviderProgress) in the same transaction."""
+    from kompass.reports.services import provider_progress_rebuild
+
+    with transaction.atomic():
+        provider.members.add(*municipalities)
+        provider_progress_rebuild(provider_ids=[provider.pk])
 
 
 def _default_classification_dir() -> Path:

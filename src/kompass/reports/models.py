@@ -145,3 +145,46 @@ class OzgProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}/{self.ozg_service_id}: {self.compliant}"
+
+
+class ProviderProgress(models.Model):
+    """The sums of TopicProgress over one IT provider's active member Kommunen of one
+    Kommunaltyp (type_key; 0: without a type), per Themenfeld (topic_key; 0: without one).
+
+    The provider heat map shows, beside each page of Kommunen, the totals over all filtered
+    members: read from TopicProgress, that is every row of ~11,000 Kommunen per page (about half
+    of the page's time at SCALE=de). Without a filter, or filtered by Kommunaltyp, it reads these
+    rows instead (a Kreis filter selects a few dozen Kommunen and still sums them live).
+
+    Kept current with TopicProgress (services.topic_progress_refresh adds the difference of
+    every refresh in its transaction) and rebuilt from it when Kommunen change their type, are
+    dissolved or join or leave a provider (services.provider_progress_rebuild).
+    """
+
+    provider = models.ForeignKey(
+        "municipalities.Provider",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint leads with it
+        verbose_name=_("IT-Dienstleister"),
+    )
+    type_key = models.IntegerField(_("Kommunaltyp (0: ohne)"))
+    topic_key = models.IntegerField(_("Themenfeld (0: ohne)"))
+    # Signed: a refresh adds its difference before anything checks the sum.
+    relevant = models.IntegerField(_("relevante Leistungen"), default=0)
+    done = models.IntegerField(_("umgesetzt"), default=0)
+    dropped = models.IntegerField(_("entfällt"), default=0)
+    compliant = models.IntegerField(_("OZG-konform"), default=0)
+
+    class Meta:
+        verbose_name = _("Fortschritt je IT-Dienstleister")
+        verbose_name_plural = _("Fortschritt je IT-Dienstleister")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "type_key", "topic_key"],
+                name="reports_unique_provider_progress",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}/{self.type_key}/{self.topic_key}: {self.done}/{self.relevant}"

@@ -44,7 +44,7 @@ from kompass.implementation.selectors import (
 )
 from kompass.municipalities.models import Municipality, Provider
 from kompass.reports.choices import SizeClass
-from kompass.reports.models import OzgProgress, TopicProgress
+from kompass.reports.models import OzgProgress, ProviderProgress, TopicProgress
 from kompass.reports.sql import (
     STATUSES,
     in_list,
@@ -842,9 +842,16 @@ def heatmap_topics() -> list[Topic]:
     return list(Topic.objects.current().order_by("position", "name"))
 
 
-def heatmap_for(*, members: QuerySet[Municipality], page: list[Municipality]) -> Heatmap:
+def heatmap_for(
+    *,
+    members: QuerySet[Municipality],
+    page: list[Municipality],
+    sums_of: tuple[Provider, int | None] | None = None,
+) -> Heatmap:
     """Progress per Themenfeld of a page of member Kommunen, plus the sums over all filtered
-    members (three queries whatever the number of Kommunen)."""
+    members (three queries whatever the number of Kommunen). sums_of (provider, Kommunaltyp or
+    None): members are exactly the provider's active members (of that type), whose sums
+    ProviderProgress keeps, instead of summing every member's TopicProgress rows."""
     topics = heatmap_topics()
     counters: dict[int, dict[int | None, list[int]]] = defaultdict(dict)
     for m_id, topic_id, relevant, done, dropped, compliant in TopicProgress.objects.filter(
@@ -857,13 +864,32 @@ def heatmap_for(*, members: QuerySet[Municipality], page: list[Municipality]) ->
         cells = [_cell(own[t.pk]) if t.pk in own else None for t in topics]
         total = [sum(values[i] for values in own.values()) for i in range(4)]
         rows.append(HeatRow(municipality=municipality, cells=cells, total=_cell(total)))
-    sums = {
-        row["topic_id"]: [row["r"], row["d"], row["x"], row["c"]]
-        for row in TopicProgress.objects.filter(municipality__in=members)
-        .values("topic_id")
-        .annotate(r=Sum("relevant"), d=Sum("done"), x=Sum("dropped"), c=Sum("compliant"))
-        .order_by()
-    }
+    if sums_of is None:
+        sum_rows = (
+            TopicProgress.objects.filter(municipality__in=members)
+            .values("topic_id")
+            .annotate(r=Sum("relevant"), d=Sum("done"), x=Sum("dropped"), c=Sum("compliant"))
+            .order_by()
+        )
+    else:
+        provider, type_id = sums_of
+        sum_rows = ProviderProgress.objects.filter(provider=provider)
+        if type_id is not None:
+            sum_rows = sum_rows.filter(type_key=type_id)
+        # Rows whose Kommunen all left keep their zeros; TopicProgress has no row without a
+        # relevant Leistung, and neither has the sum.
+        sum_rows = (
+            sum_rows.values("topic_key")
+            .annotate(r=Sum("relevant"), d=Sum("done"), x=Sum("dropped"), c=Sum("compliant"))
+            .filter(r__gt=0)
+            .values_list("topic_key", "r", "d", "x", "c")
+            .order_by()
+        )
+        sum_rows = [
+            {"topic_id": key or None, "r": r, "d": d, "x": x, "c": c}
+            for key, r, d, x, c in sum_rows
+        ]
+    sums = {row["topic_id"]: [row["r"], row["d"], row["x"], row["c"]] for row in sum_rows}
     average = [_cell(sums[t.pk]) if t.pk in sums else None for t in topics]
     total = [sum(values[i] for values in sums.values()) for i in range(4)]
     return Heatmap(topics=topics, rows=rows, average=average, average_total=_cell(total))

@@ -15,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from kompass.catalogue.models import MaturityLevel, Service
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation
-from kompass.municipalities.models import Municipality
-from kompass.reports.models import OzgProgress, ServiceProgress, TopicProgress
+from kompass.municipalities.models import Municipality, Provider
+from kompass.reports.models import OzgProgress, ProviderProgress, ServiceProgress, TopicProgress
 from kompass.reports.sql import in_list, pairs_sql
 
 # A threshold no level reaches: without a default Reifegradmodell nothing is OZG-conform.
@@ -86,12 +87,7 @@ def topic_progress_refresh(
     if not municipality_ids:
         return
     with transaction.atomic():
-        locked = Municipality.objects.filter(pk__in=municipality_ids).order_by("pk")
-        if connection.features.has_select_for_update:
-            locked = locked.select_for_update(
-                no_key=connection.features.has_select_for_no_key_update
-            )
-        list(locked.values_list("pk", flat=True))
+        _lock_municipalities(Municipality.objects.filter(pk__in=municipality_ids))
         rows = TopicProgress.objects.filter(municipality_id__in=municipality_ids)
         m_condition, m_params = in_list("m.id", municipality_ids)
         conditions, params = [m_condition], m_params
@@ -106,8 +102,95 @@ def topic_progress_refresh(
                 rows = rows.filter(topic_id__in=ids)
             conditions.append(t_condition)
             params += t_params
+        _provider_progress_add(rows, sign=-1)
         rows.delete()
         _insert_select(conditions, params, threshold=compliant_threshold())
+        _provider_progress_add(rows, sign=1)
+
+
+def _lock_municipalities(municipalities) -> None:
+    """Lock the Kommunen's rows until the end of the transaction (FOR NO KEY UPDATE on
+    PostgreSQL), in the order of their ids: every writer of a Kommune's counters takes its lock
+    first, in that order, so that they take turns and never deadlock."""
+    locked = municipalities.order_by("pk")
+    if connection.features.has_select_for_update:
+        locked = locked.select_for_update(no_key=connection.features.has_select_for_no_key_update)
+    list(locked.values_list("pk", flat=True))
+
+
+_PROVIDER_COLUMNS = ("relevant", "done", "dropped", "compliant")
+
+
+def _provider_sums_sql(condition: str) -> str:
+    """SELECT (provider, type_key, topic_key, then the sums of _PROVIDER_COLUMNS) over the
+    TopicProgress rows tp of active member Kommunen m that meet condition, in key order."""
+    members = Provider.members.through._meta.db_table
+    sums = ", ".join(f"SUM(tp.{column}) * %s" for column in _PROVIDER_COLUMNS)
+    return f"""
+        SELECT pm.provider_id, COALESCE(m.municipality_type_id, 0), COALESCE(tp.topic_id, 0),
+               {sums}
+        FROM {TopicProgress._meta.db_table} tp
+        INNER JOIN {members} pm ON pm.municipality_id = tp.municipality_id
+        INNER JOIN {Municipality._meta.db_table} m ON m.id = tp.municipality_id
+        WHERE m.dissolved_on IS NULL AND {condition}
+        GROUP BY pm.provider_id, COALESCE(m.municipality_type_id, 0), COALESCE(tp.topic_id, 0)
+        ORDER BY 1, 2, 3
+    """  # noqa: S608
+
+
+def _provider_progress_add(rows, *, sign: int) -> None:
+    """Add the given TopicProgress rows (a queryset) to their providers' sums (sign -1: take them
+    away), creating missing rows. The rows are added in key order, so concurrent refreshes lock
+    them in the same order."""
+    table = ProviderProgress._meta.db_table
+    ids_sql, ids_params = rows.values("pk").query.sql_with_params()
+    names = ", ".join(("provider_id", "type_key", "topic_key", *_PROVIDER_COLUMNS))
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in _PROVIDER_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} ({names}) {_provider_sums_sql(f"tp.id IN ({ids_sql})")}
+                ON CONFLICT (provider_id, type_key, topic_key) DO UPDATE SET {updates}""",
+            [*[sign] * len(_PROVIDER_COLUMNS), *ids_params],
+        )
+
+
+def provider_progress_rebuild(
+    *, provider_ids: Iterable[int] | None = None, also_lock: Iterable[int] = ()
+) -> int:
+    """Recompute ProviderProgress (of the given providers; all when None) from TopicProgress;
+    returns the number of rows. Needed when Kommunen join or leave a provider, change their
+    type or are dissolved; edits keep the sums current on their own (topic_progress_refresh).
+
+    The providers' member Kommunen (and also_lock: Kommunen that just left them) are locked
+    first, as every refresh locks its Kommunen: no refresh of theirs runs in between, and the
+    sums read every committed one."""
+    table = ProviderProgress._meta.db_table
+    names = ", ".join(("provider_id", "type_key", "topic_key", *_PROVIDER_COLUMNS))
+    signs = [1] * len(_PROVIDER_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if provider_ids is None:
+            _lock_municipalities(
+                Municipality.objects.filter(
+                    pk__in=Provider.members.through.objects.values("municipality")
+                )
+            )
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} ({names}) {_provider_sums_sql('1 = 1')}", signs)
+            return ProviderProgress.objects.count()
+        provider_ids = sorted(set(provider_ids))
+        members = Provider.members.through.objects.filter(provider_id__in=provider_ids)
+        _lock_municipalities(
+            Municipality.objects.filter(
+                Q(pk__in=members.values("municipality")) | Q(pk__in=list(also_lock))
+            )
+        )
+        condition, params = in_list("pm.provider_id", provider_ids)
+        ProviderProgress.objects.filter(provider_id__in=provider_ids).delete()
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) {_provider_sums_sql(condition)}",
+            [*signs, *params],
+        )
+        return ProviderProgress.objects.filter(provider_id__in=provider_ids).count()
 
 
 def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> int:
@@ -123,10 +206,11 @@ def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> 
         if municipality_ids is None:
             TopicProgress.objects.all().delete()
             _insert_select([], [], threshold=compliant_threshold())
+            provider_progress_rebuild()
             return TopicProgress.objects.count()
-    ids = list(municipality_ids)
-    topic_progress_refresh(municipality_ids=ids)
-    return TopicProgress.objects.filter(municipality_id__in=ids).count()
+        ids = list(municipality_ids)
+        topic_progress_refresh(municipality_ids=ids)
+        return TopicProgress.objects.filter(municipality_id__in=ids).count()
 
 
 # --- ServiceProgress and OzgProgress: the global view's counters ----------------------------------

@@ -250,6 +250,15 @@ def _empty() -> Table:
 # --- Provider heat map ----------------------------------------------------------------------
 
 
+def _kept_sums(provider, filterset) -> tuple | None:
+    """(provider, Kommunaltyp id or None) when the filtered members are all of the provider's
+    (of one type), whose sums ProviderProgress keeps; None for a Kreis filter or bad input."""
+    if not filterset.is_valid() or filterset.form.cleaned_data.get("district"):
+        return None
+    type_id = filterset.form.cleaned_data.get("municipality_type")
+    return provider, int(type_id) if type_id else None
+
+
 def _members(request: HttpRequest, pk: int):
     provider = selectors.provider_get_for_reports(user=request.user, pk=pk)
     members = selectors.provider_members(provider)
@@ -263,7 +272,9 @@ def heatmap(request: HttpRequest, pk: int) -> HttpResponse:
     """All member Kommunen × Themenfelder: the share umgesetzt, as colour and as number."""
     provider, filterset, filtered = _members(request, pk)
     page = Paginator(filtered, PER_PAGE).get_page(request.GET.get("page"))
-    heat = selectors.heatmap_for(members=filtered, page=list(page.object_list))
+    heat = selectors.heatmap_for(
+        members=filtered, page=list(page.object_list), sums_of=_kept_sums(provider, filterset)
+    )
     return render(
         request,
         "reports/heatmap.html",

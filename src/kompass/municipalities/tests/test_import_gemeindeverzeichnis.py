@@ -259,8 +259,11 @@ def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_
     from scratch afterwards."""
     from kompass.catalogue.tests.factories import ServiceFactory
     from kompass.implementation.models import Implementation
-    from kompass.reports.models import ServiceProgress, TopicProgress
+    from kompass.municipalities.models import Provider
+    from kompass.municipalities.services import provider_members_add
+    from kompass.reports.models import ProviderProgress, ServiceProgress, TopicProgress
     from kompass.reports.services import progress_rebuild, topic_progress_rebuild
+    from kompass.reports.tests.test_aggregates import assert_provider_sums_current
 
     gemeindeverzeichnis_import(path=SAMPLE)
     service = ServiceFactory(leika_type_codes="5")  # relevant for every Kommune by default
@@ -270,8 +273,12 @@ def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_
         status="done",
         current_level=4,
     )
+    # Every Kommune is a member of a provider, whose heat map sums must lose the dissolved one.
+    provider = Provider.objects.create(name="Rechenzentrum", slug="rz")
+    provider_members_add(provider=provider, municipalities=Municipality.objects.all())
     topic_progress_rebuild()
     progress_rebuild()
+    kept_relevant = sum(ProviderProgress.objects.values_list("relevant", flat=True))
 
     def done_in_the_global_view() -> int:
         return sum(ServiceProgress.objects.values_list("done", flat=True))
@@ -296,6 +303,8 @@ def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_
     after = rows()
     assert not any(ars == "053340028028" for ars, _topic, _n in after)
     assert done_in_the_global_view() == 0  # a dissolved Kommune's records count no more
+    assert_provider_sums_current()
+    assert sum(ProviderProgress.objects.values_list("relevant", flat=True)) < kept_relevant
     topic_progress_rebuild()
     assert after == rows()
 

@@ -13,11 +13,11 @@ from kompass.catalogue.tests.factories import ServiceFactory
 from kompass.implementation.models import Implementation
 from kompass.implementation.selectors import workspace_services
 from kompass.municipalities.choices import MunicipalityLevel
-from kompass.municipalities.models import Municipality
+from kompass.municipalities.models import Municipality, Provider
 from kompass.municipalities.tests.factories import MunicipalityTypeFactory
 from kompass.relevance.models import Deviation, TypeDecision
 from kompass.relevance.selectors import relevant_services_for
-from kompass.reports.models import OzgProgress, ServiceProgress, TopicProgress
+from kompass.reports.models import OzgProgress, ProviderProgress, ServiceProgress, TopicProgress
 from kompass.reports.selectors import _distributions, default_levels, municipality_dashboard
 from kompass.reports.services import (
     progress_rebuild,
@@ -310,6 +310,29 @@ def _assert_global_counters_current() -> None:
     kept = _global_counters()
     progress_rebuild()
     assert kept == _global_counters()
+    assert_provider_sums_current()
+
+
+def assert_provider_sums_current() -> None:
+    """ProviderProgress equals the sums of TopicProgress over each provider's active members
+    per Kommunaltyp and Themenfeld (rows all of whose Kommunen left may stay with zeros)."""
+    kept = {
+        (p, t, k): (r, d, x, c)
+        for p, t, k, r, d, x, c in ProviderProgress.objects.values_list(
+            "provider", "type_key", "topic_key", "relevant", "done", "dropped", "compliant"
+        )
+        if (r, d, x, c) != (0, 0, 0, 0)
+    }
+    live: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    members = Provider.members.through.objects.filter(municipality__dissolved_on__isnull=True)
+    for provider_id, municipality_id, type_id in members.values_list(
+        "provider_id", "municipality_id", "municipality__municipality_type_id"
+    ):
+        for row in TopicProgress.objects.filter(municipality_id=municipality_id):
+            sums = live[(provider_id, type_id or 0, row.topic_id or 0)]
+            for i, value in enumerate((row.relevant, row.done, row.dropped, row.compliant)):
+                sums[i] += value
+    assert kept == {key: tuple(values) for key, values in live.items()}
 
 
 def test_counters_are_current_after_every_kind_of_edit(client, ws):
@@ -440,10 +463,12 @@ def test_counters_follow_relevance_decisions_and_deviations(typed):
     )
     for municipality in Municipality.objects.active():
         assert _table(municipality) == _live(municipality, w.operator, levels), municipality
+    assert_provider_sums_current()
     relevance.deviation_remove(
         municipality=lemgo, service=typed.services["undecided"], actor=w.operator
     )
     assert _table(lemgo) == _live(lemgo, w.operator, levels)
+    assert_provider_sums_current()
 
 
 def test_the_rebuild_command_repairs_the_counters(typed):
@@ -459,7 +484,65 @@ def test_the_rebuild_command_repairs_the_counters(typed):
     OzgProgress.objects.update(compliant=99)
     TopicProgress.objects.all().delete()
     output = StringIO()
+    ProviderProgress.objects.update(done=99)
     call_command("rebuild_report_counters", stdout=output)
     assert _global_counters() == expected
     assert TopicProgress.objects.exists()
+    assert_provider_sums_current()
     assert "Zähler neu berechnet" in output.getvalue()
+
+
+def test_provider_sums_follow_members_joining_leaving_and_dissolved(admin_client, typed):
+    """The heat map's kept sums change with the provider's members: joining (the service and
+    the admin), leaving (the admin) and a Kommune dissolved by a re-import's regrouping."""
+    from kompass.municipalities.services import provider_members_add
+    from kompass.reports.services import provider_progress_rebuild
+
+    w = typed.w
+    topic_progress_rebuild()
+    assert_provider_sums_current()
+    provider = w.provider
+    outsider = w.bielefeld
+    assert not provider.members.filter(pk=outsider.pk).exists()
+    assert TopicProgress.objects.filter(municipality=outsider).exists()
+    provider_members_add(provider=provider, municipalities=[outsider])
+    assert_provider_sums_current()
+
+    members = list(provider.members.exclude(pk=w.lemgo.pk).values_list("pk", flat=True))
+    response = admin_client.post(
+        reverse("admin:municipalities_provider_change", args=[provider.pk]),
+        {"name": provider.name, "slug": provider.slug, "members": members},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not provider.members.filter(pk=w.lemgo.pk).exists()
+    assert_provider_sums_current()
+
+    # What the import does for the Kommunen it regrouped (municipalities.services).
+    Municipality.objects.filter(pk=w.herford.pk).update(dissolved_on="2025-01-01")
+    provider_progress_rebuild(provider_ids=[provider.pk], also_lock=[w.herford.pk])
+    assert_provider_sums_current()
+
+
+def test_heat_map_totals_from_kept_sums_equal_the_live_sums(client, typed):
+    """Without a filter and filtered by Kommunaltyp the totals row comes from ProviderProgress;
+    it shows what summing every member's counters shows."""
+    from kompass.reports.selectors import heatmap_for, provider_members
+
+    w = typed.w
+    topic_progress_rebuild()
+    members = provider_members(w.provider)
+    lemgo_type = Municipality.objects.get(pk=w.lemgo.pk).municipality_type_id
+    for type_id, filtered in [
+        (None, members),
+        (lemgo_type, members.filter(municipality_type_id=lemgo_type)),
+    ]:
+        page = list(filtered[:2])
+        kept = heatmap_for(members=filtered, page=page, sums_of=(w.provider, type_id))
+        live = heatmap_for(members=filtered, page=page)
+        assert kept.average == live.average
+        assert kept.average_total == live.average_total
+        assert live.average_total.relevant > 0
+    client.force_login(w.operator)
+    url = reverse("reports:heatmap", kwargs={"pk": w.provider.pk})
+    shown = client.get(url).context["heatmap"]
+    assert shown.average_total == heatmap_for(members=members, page=[]).average_total

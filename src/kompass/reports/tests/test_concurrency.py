@@ -67,12 +67,17 @@ def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
     """Bulk edits in two Kommunen of the same Kommunaltyp change the same ServiceProgress rows at
     the same moment (listed in opposite orders): both commit and both are counted."""
     from kompass.implementation.services import implementation_bulk_update
+    from kompass.municipalities.services import provider_members_add
     from kompass.municipalities.tests.factories import MunicipalityFactory
     from kompass.reports.models import OzgProgress, ServiceProgress
     from kompass.reports.services import progress_rebuild
+    from kompass.reports.tests.test_aggregates import assert_provider_sums_current
 
     w = ws.w
     other = MunicipalityFactory(district=w.lippe, municipality_type=w.lemgo.municipality_type)
+    joining = MunicipalityFactory(district=w.lippe, municipality_type=w.lemgo.municipality_type)
+    w.provider.members.add(other)
+    topic_progress_rebuild()
     progress_rebuild()
 
     def finish(municipality, services):
@@ -84,7 +89,13 @@ def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
             actor=w.operator,
         )
 
-    _all_at_once(finish(w.lemgo, ws.services), finish(other, list(reversed(ws.services))))
+    # Meanwhile a Kommune joins the provider whose heat map sums both edits change.
+    _all_at_once(
+        finish(w.lemgo, ws.services),
+        finish(other, list(reversed(ws.services))),
+        lambda: provider_members_add(provider=w.provider, municipalities=[joining]),
+    )
+    assert_provider_sums_current()
     type_key = w.lemgo.municipality_type_id or 0
     done = dict(
         ServiceProgress.objects.filter(type_key=type_key, level=0).values_list("service", "done")
