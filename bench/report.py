@@ -16,7 +16,8 @@ SCENARIO_TITLES = {
     "implementation_detail": "Workspace detail of a Leistung with its history",
     "implementation_ozg": "Workspace roll-up per OZG-Leistung",
     "report_aggregates": (
-        "Report aggregates: TopicProgress, ServiceProgress, OzgProgress rebuilt set-based after the COPY load"
+        "Report aggregates: TopicProgress, ProviderProgress, ServiceProgress, OzgProgress rebuilt "
+        "set-based after the COPY load"
     ),
     "reports_dashboard": "Kommune dashboard, with a Fachbereich filter, and its print page",
     "reports_global": "Global Reifegrad of Leistungen and OZG-Leistungen (as operator)",
@@ -139,7 +140,8 @@ def markdown(results: dict) -> str:
         "`bench/floor.py`, timed with psycopg) gives the ratio page p50 (one client) / floor p50. "
         "The generator also writes ~500 published solutions with coverage and usages "
         "(solutions.services.solutions_sample_create) and rebuilds the report aggregates "
-        "(reports.services.topic_progress_rebuild and progress_rebuild, timed). The evaluation and marketplace "
+        "(reports.services.topic_progress_rebuild, which also sums them per provider, and "
+        "progress_rebuild, timed). The evaluation and marketplace "
         "scenarios (`reports_*`, `workspace_export`, `solutions_gaps`) are measured the same "
         f"way with {load.get('report_requests', '?')} requests from "
         f"{load.get('workspace_clients', 8)} clients and {load.get('report_single_requests', '?')} "
