@@ -842,17 +842,9 @@ def heatmap_topics() -> list[Topic]:
     return list(Topic.objects.current().order_by("position", "name"))
 
 
-def heatmap_for(
-    *,
-    members: QuerySet[Municipality],
-    page: list[Municipality],
-    sums_of: tuple[Provider, int | None] | None = None,
-) -> Heatmap:
-    """Progress per Themenfeld of a page of member Kommunen, plus the sums over all filtered
-    members (three queries whatever the number of Kommunen). sums_of (provider, Kommunaltyp or
-    None): members are exactly the provider's active members (of that type), whose sums
-    ProviderProgress keeps, instead of summing every member's TopicProgress rows."""
-    topics = heatmap_topics()
+def heatmap_rows(*, topics: list[Topic], page: list[Municipality]) -> list[HeatRow]:
+    """One row per Kommune of the page: a cell per Themenfeld and the Kommune's total (one
+    query)."""
     counters: dict[int, dict[int | None, list[int]]] = defaultdict(dict)
     for m_id, topic_id, relevant, done, dropped, compliant in TopicProgress.objects.filter(
         municipality_id__in=[m.pk for m in page]
@@ -864,6 +856,21 @@ def heatmap_for(
         cells = [_cell(own[t.pk]) if t.pk in own else None for t in topics]
         total = [sum(values[i] for values in own.values()) for i in range(4)]
         rows.append(HeatRow(municipality=municipality, cells=cells, total=_cell(total)))
+    return rows
+
+
+def heatmap_for(
+    *,
+    members: QuerySet[Municipality],
+    page: list[Municipality],
+    sums_of: tuple[Provider, int | None] | None = None,
+) -> Heatmap:
+    """Progress per Themenfeld of a page of member Kommunen, plus the sums over all filtered
+    members (three queries whatever the number of Kommunen). sums_of (provider, Kommunaltyp or
+    None): members are exactly the provider's active members (of that type), whose sums
+    ProviderProgress keeps, instead of summing every member's TopicProgress rows."""
+    topics = heatmap_topics()
+    rows = heatmap_rows(topics=topics, page=page)
     if sums_of is None:
         sum_rows = (
             TopicProgress.objects.filter(municipality__in=members)

@@ -294,10 +294,10 @@ def heatmap_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     topics = selectors.heatmap_topics()
 
     def rows():
-        # Chunks of Kommunen: three queries per chunk, never all records in memory.
+        # Chunks of Kommunen: two queries per chunk, never all records in memory.
         paginator = Paginator(filtered, EXPORT_CHUNK)
         for number in paginator.page_range:
             chunk = list(paginator.page(number).object_list)
-            yield from selectors.heatmap_for(members=filtered, page=chunk).rows
+            yield from selectors.heatmap_rows(topics=topics, page=chunk)
 
     return _export(fmt, [tables.heatmap_table(topics, rows())], stem=f"Heatmap {provider.name}")
