@@ -70,6 +70,12 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
     with transaction.atomic():
         if not transaction_lock_try(name=IMPORT_LOCK):
             raise GemeindeverzeichnisImportRunningError
+        from kompass.reports.services import municipalities_lock
+
+        # The counters of the Kommunen it regroups and of their providers change below: every
+        # Kommune is locked in one sweep first, as every edit's refresh locks its Kommune first,
+        # so that edits meanwhile wait for the import (seconds) instead of deadlocking with it.
+        municipalities_lock(Municipality.objects.all())
         result = gemeindeverzeichnis_load(directory, classification)
         # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
         # comparisons change with the import, in the same transaction.

@@ -87,7 +87,7 @@ def topic_progress_refresh(
     if not municipality_ids:
         return
     with transaction.atomic():
-        _lock_municipalities(Municipality.objects.filter(pk__in=municipality_ids))
+        municipalities_lock(Municipality.objects.filter(pk__in=municipality_ids))
         rows = TopicProgress.objects.filter(municipality_id__in=municipality_ids)
         m_condition, m_params = in_list("m.id", municipality_ids)
         conditions, params = [m_condition], m_params
@@ -108,7 +108,22 @@ def topic_progress_refresh(
         _provider_progress_add(rows, sign=1)
 
 
-def _lock_municipalities(municipalities) -> None:
+def lock_provider_members(
+    *, provider_ids: list[int] | None = None, also_lock: Iterable[int] = ()
+) -> None:
+    """Lock the member Kommunen of the given providers (all when None) and also_lock, in one
+    sweep in the order of their ids (see municipalities_lock)."""
+    members = Provider.members.through.objects.all()
+    if provider_ids is not None:
+        members = members.filter(provider_id__in=provider_ids)
+    municipalities_lock(
+        Municipality.objects.filter(
+            Q(pk__in=members.values("municipality")) | Q(pk__in=list(also_lock))
+        )
+    )
+
+
+def municipalities_lock(municipalities) -> None:
     """Lock the Kommunen's rows until the end of the transaction (FOR NO KEY UPDATE on
     PostgreSQL), in the order of their ids: every writer of a Kommune's counters takes its lock
     first, in that order, so that they take turns and never deadlock."""
@@ -163,27 +178,20 @@ def provider_progress_rebuild(
 
     The providers' member Kommunen (and also_lock: Kommunen that just left them) are locked
     first, as every refresh locks its Kommunen: no refresh of theirs runs in between, and the
-    sums read every committed one."""
+    sums read every committed one. A caller that changes counters before (an import) locks
+    them at its start (lock_provider_members), so that no refresh holds one of them while
+    waiting for a counter the caller holds (municipalities_lock)."""
     table = ProviderProgress._meta.db_table
     names = ", ".join(("provider_id", "type_key", "topic_key", *_PROVIDER_COLUMNS))
     signs = [1] * len(_PROVIDER_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
         if provider_ids is None:
-            _lock_municipalities(
-                Municipality.objects.filter(
-                    pk__in=Provider.members.through.objects.values("municipality")
-                )
-            )
+            lock_provider_members()
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608
             cursor.execute(f"INSERT INTO {table} ({names}) {_provider_sums_sql('1 = 1')}", signs)
             return ProviderProgress.objects.count()
         provider_ids = sorted(set(provider_ids))
-        members = Provider.members.through.objects.filter(provider_id__in=provider_ids)
-        _lock_municipalities(
-            Municipality.objects.filter(
-                Q(pk__in=members.values("municipality")) | Q(pk__in=list(also_lock))
-            )
-        )
+        lock_provider_members(provider_ids=provider_ids, also_lock=also_lock)
         condition, params = in_list("pm.provider_id", provider_ids)
         ProviderProgress.objects.filter(provider_id__in=provider_ids).delete()
         cursor.execute(
@@ -204,6 +212,10 @@ def topic_progress_rebuild(*, municipality_ids: Iterable[int] | None = None) -> 
     """
     with transaction.atomic():
         if municipality_ids is None:
+            # The providers' members are locked before any counter is touched (as every
+            # refresh locks its Kommunen first): an edit meanwhile waits for the rebuild
+            # instead of holding a Kommune that the rebuild of the provider sums needs.
+            lock_provider_members()
             TopicProgress.objects.all().delete()
             _insert_select([], [], threshold=compliant_threshold())
             provider_progress_rebuild()

@@ -102,3 +102,30 @@ def test_concurrent_bulk_edits_of_one_type_share_the_global_counters(ws):
     )
     assert done == {service.pk: 2 for service in ws.services}
     assert not OzgProgress.objects.exists()  # "umgesetzt" at Reifegrad 0 is not OZG-conform
+
+
+def test_a_full_rebuild_and_edits_meanwhile_both_commit(ws):
+    """The rebuild of every counter (rebuild command, catalogue import) and edits of member
+    Kommunen at the same moment: the rebuild locks the providers' members before it touches a
+    counter, as every edit's refresh locks its Kommune first, so neither waits for the other in a
+    cycle (a deadlock would abort one of them), and the provider sums count every edit."""
+    from kompass.reports.tests.test_aggregates import assert_provider_sums_current
+
+    w = ws.w
+    topic_progress_rebuild()
+
+    def finish(service):
+        return lambda: implementation_update(
+            municipality=w.lemgo,
+            service=service,
+            values={"status": "done", "current_level": 3},
+            expected_version=0,
+            scope=EditScope(all_records=True),
+            actor=w.lemgo_admin,
+        )
+
+    for _round in range(3):
+        _all_at_once(topic_progress_rebuild, finish(ws.services[_round]), topic_progress_rebuild)
+    assert_provider_sums_current()
+    row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
+    assert row.done == 3
