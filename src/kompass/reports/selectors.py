@@ -871,32 +871,36 @@ def heatmap_for(
     ProviderProgress keeps, instead of summing every member's TopicProgress rows."""
     topics = heatmap_topics()
     rows = heatmap_rows(topics=topics, page=page)
+    sum_fields = {
+        "r": Sum("relevant"),
+        "d": Sum("done"),
+        "x": Sum("dropped"),
+        "c": Sum("compliant"),
+    }
     if sums_of is None:
         sum_rows = (
             TopicProgress.objects.filter(municipality__in=members)
             .values("topic_id")
-            .annotate(r=Sum("relevant"), d=Sum("done"), x=Sum("dropped"), c=Sum("compliant"))
+            .annotate(**sum_fields)
+            .values_list("topic_id", "r", "d", "x", "c")
             .order_by()
         )
     else:
         provider, type_id = sums_of
-        sum_rows = ProviderProgress.objects.filter(provider=provider)
+        kept = ProviderProgress.objects.filter(provider=provider)
         if type_id is not None:
-            sum_rows = sum_rows.filter(type_key=type_id)
+            kept = kept.filter(type_key=type_id)
         # Rows whose Kommunen all left keep their zeros; TopicProgress has no row without a
-        # relevant Leistung, and neither has the sum.
-        sum_rows = (
-            sum_rows.values("topic_key")
-            .annotate(r=Sum("relevant"), d=Sum("done"), x=Sum("dropped"), c=Sum("compliant"))
+        # relevant Leistung, and neither has the sum. topic_key 0 is "without Themenfeld".
+        sum_rows = [
+            (key or None, *values)
+            for key, *values in kept.values("topic_key")
+            .annotate(**sum_fields)
             .filter(r__gt=0)
             .values_list("topic_key", "r", "d", "x", "c")
             .order_by()
-        )
-        sum_rows = [
-            {"topic_id": key or None, "r": r, "d": d, "x": x, "c": c}
-            for key, r, d, x, c in sum_rows
         ]
-    sums = {row["topic_id"]: [row["r"], row["d"], row["x"], row["c"]] for row in sum_rows}
+    sums = {topic_id: list(values) for topic_id, *values in sum_rows}
     average = [_cell(sums[t.pk]) if t.pk in sums else None for t in topics]
     total = [sum(values[i] for values in sums.values()) for i in range(4)]
     return Heatmap(topics=topics, rows=rows, average=average, average_total=_cell(total))

@@ -133,7 +133,9 @@ def municipalities_lock(municipalities) -> None:
     list(locked.values_list("pk", flat=True))
 
 
+_PROVIDER_KEY = ("provider_id", "type_key", "topic_key")
 _PROVIDER_COLUMNS = ("relevant", "done", "dropped", "compliant")
+_PROVIDER_NAMES = ", ".join((*_PROVIDER_KEY, *_PROVIDER_COLUMNS))
 
 
 def _provider_sums_sql(condition: str) -> str:
@@ -159,12 +161,10 @@ def _provider_progress_add(rows, *, sign: int) -> None:
     them in the same order."""
     table = ProviderProgress._meta.db_table
     ids_sql, ids_params = rows.values("pk").query.sql_with_params()
-    names = ", ".join(("provider_id", "type_key", "topic_key", *_PROVIDER_COLUMNS))
-    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in _PROVIDER_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} ({names}) {_provider_sums_sql(f"tp.id IN ({ids_sql})")}
-                ON CONFLICT (provider_id, type_key, topic_key) DO UPDATE SET {updates}""",
+            f"""INSERT INTO {table} ({_PROVIDER_NAMES}) {_provider_sums_sql(f"tp.id IN ({ids_sql})")}
+                {_adding(table, _PROVIDER_KEY, _PROVIDER_COLUMNS)}""",
             [*[sign] * len(_PROVIDER_COLUMNS), *ids_params],
         )
 
@@ -182,20 +182,21 @@ def provider_progress_rebuild(
     them at its start (lock_provider_members), so that no refresh holds one of them while
     waiting for a counter the caller holds (municipalities_lock)."""
     table = ProviderProgress._meta.db_table
-    names = ", ".join(("provider_id", "type_key", "topic_key", *_PROVIDER_COLUMNS))
     signs = [1] * len(_PROVIDER_COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
         if provider_ids is None:
             lock_provider_members()
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-            cursor.execute(f"INSERT INTO {table} ({names}) {_provider_sums_sql('1 = 1')}", signs)
+            cursor.execute(
+                f"INSERT INTO {table} ({_PROVIDER_NAMES}) {_provider_sums_sql('1 = 1')}", signs
+            )
             return ProviderProgress.objects.count()
         provider_ids = sorted(set(provider_ids))
         lock_provider_members(provider_ids=provider_ids, also_lock=also_lock)
         condition, params = in_list("pm.provider_id", provider_ids)
         ProviderProgress.objects.filter(provider_id__in=provider_ids).delete()
         cursor.execute(
-            f"INSERT INTO {table} ({names}) {_provider_sums_sql(condition)}",
+            f"INSERT INTO {table} ({_PROVIDER_NAMES}) {_provider_sums_sql(condition)}",
             [*signs, *params],
         )
         return ProviderProgress.objects.filter(provider_id__in=provider_ids).count()
@@ -240,14 +241,18 @@ def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...], rows: li
     if not rows:
         return
     names = ", ".join((*key, *columns))
-    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
     values = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} ({names}) VALUES {values}
-                ON CONFLICT ({", ".join(key)}) DO UPDATE SET {updates}""",  # noqa: S608
+            f"INSERT INTO {table} ({names}) VALUES {values} {_adding(table, key, columns)}",  # noqa: S608
             [value for row in rows for value in row],
         )
+
+
+def _adding(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """The ON CONFLICT clause that adds an inserted row's columns to the existing row's."""
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in columns)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
 
 
 def progress_apply(

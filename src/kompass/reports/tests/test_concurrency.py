@@ -44,21 +44,23 @@ def _all_at_once(*calls) -> None:
     assert not errors, errors
 
 
+def _finish_in_lemgo(w, service):
+    """An edit of one of Lemgo's Leistungen to "umgesetzt" at Reifegrad 3 (a call for a thread)."""
+    return lambda: implementation_update(
+        municipality=w.lemgo,
+        service=service,
+        values={"status": "done", "current_level": 3},
+        expected_version=0,
+        scope=EditScope(all_records=True),
+        actor=w.lemgo_admin,
+    )
+
+
 def test_concurrent_edits_of_one_topic_are_both_counted(ws):
     w = ws.w
     topic_progress_rebuild()
 
-    def finish(service):
-        return lambda: implementation_update(
-            municipality=w.lemgo,
-            service=service,
-            values={"status": "done", "current_level": 3},
-            expected_version=0,
-            scope=EditScope(all_records=True),
-            actor=w.lemgo_admin,
-        )
-
-    _all_at_once(*(finish(service) for service in ws.services))
+    _all_at_once(*(_finish_in_lemgo(w, service) for service in ws.services))
     row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
     assert (row.relevant, row.done, row.compliant, row.open) == (4, 4, 4, 0)
 
@@ -114,18 +116,10 @@ def test_a_full_rebuild_and_edits_meanwhile_both_commit(ws):
     w = ws.w
     topic_progress_rebuild()
 
-    def finish(service):
-        return lambda: implementation_update(
-            municipality=w.lemgo,
-            service=service,
-            values={"status": "done", "current_level": 3},
-            expected_version=0,
-            scope=EditScope(all_records=True),
-            actor=w.lemgo_admin,
-        )
-
     for _round in range(3):
-        _all_at_once(topic_progress_rebuild, finish(ws.services[_round]), topic_progress_rebuild)
+        _all_at_once(
+            topic_progress_rebuild, _finish_in_lemgo(w, ws.services[_round]), topic_progress_rebuild
+        )
     assert_provider_sums_current()
     row = TopicProgress.objects.get(municipality=w.lemgo, topic=w.topic)
     assert row.done == 3
