@@ -313,13 +313,9 @@ class WorkspaceFilterForm(_AriaErrorsMixin, forms.Form):
     """Filter, search and sort of the Leistungen list and the board (GET)."""
 
     q = forms.CharField(label=_("Suche"), required=False, max_length=200)
-    topic = forms.ModelChoiceField(
-        label=_("Themenfeld"),
-        queryset=Topic.objects.current().order_by("position"),
-        to_field_name="code",
-        required=False,
-        empty_label=_("alle Themenfelder"),
-    )
+    # The codes and names of the current Themenfelder, read once (a ModelChoiceField would read
+    # the Topic rows again, through a server-side cursor, every time the select is rendered).
+    topic = forms.ChoiceField(label=_("Themenfeld"), required=False)
     ozg = forms.CharField(
         label=_("OZG-ID"),
         required=False,
@@ -352,5 +348,9 @@ class WorkspaceFilterForm(_AriaErrorsMixin, forms.Form):
         self.fields["department"].choices = choices
         self.fields["level"].choices = [("", _("alle Reifegrade"))] + [
             (str(lvl.level), f"{lvl.level} – {lvl.name}") for lvl in levels
+        ]
+        self.fields["topic"].choices = [
+            ("", _("alle Themenfelder")),
+            *Topic.objects.current().order_by("position").values_list("code", "name"),
         ]
         self._use_fast_selects()

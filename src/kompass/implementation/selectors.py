@@ -202,7 +202,7 @@ def filter_workspace(
     """Apply the cleaned data of forms.WorkspaceFilterForm (with_status=False: all but the status
     filter, for the counts per status above the list)."""
     if data.get("topic"):
-        services = services.filter(topic=data["topic"])
+        services = services.filter(topic__code=data["topic"])
     if data.get("ozg"):
         services = services.filter(ozg_service__ozg_id=data["ozg"])
     department = data.get("department") or ""

@@ -115,6 +115,24 @@ def test_filters_search_sort_and_counts(client, ws):
     assert b"Hundesteuer Anmeldung" in partial.content
 
 
+def test_topic_filter_lists_only_that_themenfelds_leistungen(client, ws):
+    w = ws.w
+    other = relevant_service(
+        w,
+        name="Abfallgebühren",
+        ozg_service__topic=w.other_topic,
+        ozg_service__life_situation__topic=w.other_topic,
+    )
+    client.force_login(w.lemgo_admin)
+    assert _names(client.get(_list(w), {"topic": w.other_topic.code})) == [other.name]
+    assert other.name not in _names(client.get(_list(w), {"topic": w.topic.code}))
+    page = client.get(_list(w), {"topic": w.topic.code}).content.decode()
+    assert f'<option value="{w.topic.code}" selected>' in page
+    response = client.get(_list(w), {"topic": "gibt-es-nicht"})
+    assert "Bitte eine gültige Auswahl treffen" in response.content.decode()
+    assert other.name in _names(response)  # an invalid filter filters nothing
+
+
 def _row_html(content: bytes, service) -> str:
     match = re.search(
         rf'<tr class="kern-table__row" id="row-{service.pk}">(.*?)</tr>', content.decode(), re.S

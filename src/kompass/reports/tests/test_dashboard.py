@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from kompass.catalogue.tests.factories import ServiceFactory
 from kompass.implementation.choices import ImplementationStatus
@@ -245,6 +246,11 @@ def test_print_report(client, filled):
     assert "Bericht zum Stand der OZG-Umsetzung" in html
     assert "<canvas" not in html  # tables only on paper
     assert response.context["dashboard"].total.relevant == 7
+    by_topic = client.get(
+        reverse("reports:dashboard-print", kwargs={"pk": ws.w.lemgo.pk}),
+        {"topic": ws.w.topic.code},
+    )
+    assert f"Themenfeld: {escape(ws.w.topic.name)}</p>" in by_topic.content.decode()
 
 
 def test_dashboard_exports_match_the_page(client, filled):
