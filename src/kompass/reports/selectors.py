@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +62,11 @@ if TYPE_CHECKING:
 MIN_GROUP = 5
 TOP_COUNT = 10
 CONTACT_COUNT = 10
+# The contacts of a Leistung are ranked among the records from the highest level down to the
+# level where there are this many times CONTACT_COUNT records (see _furthest_with_records).
+CONTACT_MARGIN = 4
+# Up to this many records the visible Kommunen are probed per record, beyond it hashed once.
+_PROBE_LIMIT = 2000
 
 
 def share(part: int | float, whole: int | float) -> float | None:
@@ -422,10 +428,10 @@ class GlobalView:
 
 def _visible_condition(user: AnyUser, *, hashed: bool = False) -> tuple[str, list] | None:
     """`m.id IN (the Kommunen the user may see)`, None if there are none. hashed: the condition
-    filters thousands of rows (every record of a Leistung), so PostgreSQL should read the
+    filters thousands of rows (all records of a Leistung), so PostgreSQL should read the
     visible Kommunen once and hash them; OFFSET 0 keeps it from folding the subquery into a
-    probe per row (the contacts of a Leistung at SCALE=de: about 60 → 35 ms). The OZG view
-    checks a few dozen candidates, where a probe each is cheaper."""
+    probe per row (all records of a Leistung at SCALE=de: about 60 → 35 ms). For a few hundred
+    records or the OZG view's few dozen candidates a probe each is cheaper."""
     try:
         sql, params = (
             municipalities_visible_to(user).order_by().values("pk").query.sql_with_params()
@@ -503,24 +509,69 @@ def service_global(*, service: Service, user: AnyUser) -> GlobalView:
     )
 
 
-def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | None:
-    visible = _visible_condition(user, hashed=True)
-    if visible is None:
+def _level_floor(records_per_level: list[tuple[int, int]], wanted: int) -> tuple[int, int]:
+    """(level, records at or above it): the highest level at or above which there are at least
+    `wanted` records, or (0, all records) if there are fewer. records_per_level: (level, count),
+    highest level first."""
+    seen = 0
+    for level, count in records_per_level:
+        seen += count
+        if seen >= wanted:
+            return level, seen
+    return 0, seen
+
+
+def _furthest_with_records(*, service: Service, user: AnyUser) -> list[int] | None:
+    """The ids of the CONTACT_COUNT visible Kommunen furthest in the Leistung (level, then done,
+    then name), among those for which it is relevant; None if the user may see no Kommune.
+
+    The order leads with the level, so the records at or above a level are its beginning. The
+    records are counted per level first (from the covering index implementation_by_service),
+    then only those from the highest level down to where there are CONTACT_MARGIN times enough
+    are ranked: at SCALE=de a few hundred of a Leistung's ~10,000, checked one by one against
+    the visible Kommunen. Should relevance or visibility leave too few of them, all records are
+    ranked (the visible Kommunen then hashed once)."""
+    probe = _visible_condition(user)
+    if probe is None:
         return None
+    per_level = (
+        Implementation.objects.filter(service=service)
+        .values(level=Coalesce("current_level", 0))
+        .annotate(records=Count("*"))  # COUNT(*): the index alone, no column of the table
+        .order_by("-level")
+        .values_list("level", "records")
+    )
+    floor, candidates = _level_floor(list(per_level), CONTACT_MARGIN * CONTACT_COUNT)
+    visible = probe if candidates <= _PROBE_LIMIT else _visible_condition(user, hashed=True)
+    ids = _ranked_contacts(service, visible, floor=floor)
+    if len(ids) < CONTACT_COUNT and floor > 0:
+        ids = _ranked_contacts(service, _visible_condition(user, hashed=True), floor=0)
+    return ids
+
+
+def _ranked_contacts(service: Service, visible: tuple[str, list], *, floor: int) -> list[int]:
+    """The ids of the CONTACT_COUNT Kommunen meeting `visible` furthest among the records at or
+    above the level floor (the order of _furthest_with_records)."""
     # The Kommunen only, not the records' ids: every column the order needs is in the covering
-    # index implementation_by_service, so ~10,000 records are ranked without reading the table.
+    # index implementation_by_service, so the records are ranked without reading the table.
     sql, params = relevant_records_sql(
         select="m.id", select_params=[], service_condition="s.id = %s", params=[service.pk]
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""{sql} AND {visible[0]}
+            f"""{sql} AND {visible[0]} AND COALESCE(i.current_level, 0) >= %s
                 ORDER BY COALESCE(i.current_level, 0) DESC,
                          CASE WHEN i.status = %s THEN 0 ELSE 1 END, m.name, m.id
                 LIMIT {CONTACT_COUNT}""",
-            [*params, *visible[1], ImplementationStatus.DONE.value],
+            [*params, *visible[1], floor, ImplementationStatus.DONE.value],
         )
-        ids = [row[0] for row in cursor.fetchall()]
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _service_contacts(*, service: Service, user: AnyUser) -> list[Contact] | None:
+    ids = _furthest_with_records(service=service, user=user)
+    if ids is None:
+        return None
     order = {pk: index for index, pk in enumerate(ids)}
     records = sorted(
         Implementation.objects.filter(service=service, municipality_id__in=ids).select_related(

@@ -15,6 +15,7 @@ from kompass.municipalities.models import Municipality
 from kompass.municipalities.tests.factories import MunicipalityFactory, MunicipalityTypeFactory
 from kompass.relevance.models import Deviation
 from kompass.relevance.selectors import relevant_services_for
+from kompass.reports import selectors
 from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 from kompass.reports.tests.conftest import read_csv, read_xlsx
 
@@ -104,6 +105,26 @@ def test_global_view_names_only_visible_kommunen(client, spread):
         )
     )
     assert "Lemgo" not in str(rows)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+@pytest.mark.parametrize("margin", [1, 4])
+@pytest.mark.parametrize("probe_limit", [0, 2000])
+def test_furthest_kommunen_from_the_top_levels_equal_ranking_all_records(
+    client, spread, monkeypatch, count, margin, probe_limit
+):
+    """The contacts are ranked among the records of the top levels only; where relevance or
+    visibility leaves too few there (margin 1: Bielefeld is not visible to the operator and
+    Herford deviates, both at level 4), all records are ranked. Either way the result is the
+    beginning of the order over all records."""
+    ws, service = spread
+    monkeypatch.setattr(selectors, "CONTACT_COUNT", count)
+    monkeypatch.setattr(selectors, "CONTACT_MARGIN", margin)
+    monkeypatch.setattr(selectors, "_PROBE_LIMIT", probe_limit)
+    client.force_login(ws.w.operator)
+    url = reverse("reports:service-global", kwargs={"service_pk": service.pk})
+    names = [c.municipality.name for c in client.get(url).context["view"].contacts]
+    assert names == ["Lemgo, Stadt", "Lippe", "Herford"][:count]
 
 
 def test_global_view_needs_five_kommunen(client, ws):
