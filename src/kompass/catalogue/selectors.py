@@ -23,6 +23,12 @@ from kompass.catalogue.models import (
 from kompass.core.text import search_terms
 
 
+def topic_choices() -> list[tuple[str, str]]:
+    """The current Themenfelder as (code, name) choices of a filter select, after an entry for
+    all of them; read in one query whenever a form is built, not each time it is rendered."""
+    return [("", _("alle Themenfelder")), *Topic.objects.current().values_list("code", "name")]
+
+
 def catalogue_counts() -> dict:
     return {
         "topics": Topic.objects.current().count(),

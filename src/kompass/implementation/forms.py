@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kompass.accounts.forms import KernFormMixin
 from kompass.accounts.models import Department
-from kompass.catalogue.models import MaturityLevel, Topic
+from kompass.catalogue.models import MaturityLevel
+from kompass.catalogue.selectors import topic_choices
 from kompass.core.forms import KernSelect
 from kompass.implementation.choices import (
     DepartmentScope,
@@ -313,8 +314,8 @@ class WorkspaceFilterForm(_AriaErrorsMixin, forms.Form):
     """Filter, search and sort of the Leistungen list and the board (GET)."""
 
     q = forms.CharField(label=_("Suche"), required=False, max_length=200)
-    # The codes and names of the current Themenfelder, read once (a ModelChoiceField would read
-    # the Topic rows again, through a server-side cursor, every time the select is rendered).
+    # Plain choices (catalogue.selectors.topic_choices): a ModelChoiceField would read the Topic
+    # rows again, through a server-side cursor, every time the select is rendered.
     topic = forms.ChoiceField(label=_("Themenfeld"), required=False)
     ozg = forms.CharField(
         label=_("OZG-ID"),
@@ -349,8 +350,5 @@ class WorkspaceFilterForm(_AriaErrorsMixin, forms.Form):
         self.fields["level"].choices = [("", _("alle Reifegrade"))] + [
             (str(lvl.level), f"{lvl.level} – {lvl.name}") for lvl in levels
         ]
-        self.fields["topic"].choices = [
-            ("", _("alle Themenfelder")),
-            *Topic.objects.current().order_by("position").values_list("code", "name"),
-        ]
+        self.fields["topic"].choices = topic_choices()
         self._use_fast_selects()

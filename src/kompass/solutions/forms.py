@@ -12,7 +12,8 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from kompass.accounts.forms import KernFormMixin
-from kompass.catalogue.models import MaturityLevel, Topic
+from kompass.catalogue.models import MaturityLevel
+from kompass.catalogue.selectors import topic_choices
 from kompass.core.forms import KernFilterForm, KernSelect
 from kompass.implementation.selectors import people_of
 from kompass.municipalities.models import Municipality
@@ -414,10 +415,7 @@ class SolutionFilterForm(KernFilterForm):
     def __init__(self, *args, providers: list[str], levels: list[MaturityLevel], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].choices = [("", _("alle Anbieter"))] + [(p, p) for p in providers]
-        self.fields["topic"].choices = [
-            ("", _("alle Themenfelder")),
-            *list(Topic.objects.current().values_list("code", "name")),
-        ]
+        self.fields["topic"].choices = topic_choices()
         self.fields["level"].choices = [("", _("egal")), *_level_choices(levels)]
         # KernFilterForm converted the selects when the choices were still empty.
         for name in ("provider", "topic", "level"):
@@ -430,8 +428,5 @@ class GapFilterForm(KernFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [
-            ("", _("alle Themenfelder")),
-            *list(Topic.objects.current().values_list("code", "name")),
-        ]
+        self.fields["topic"].choices = topic_choices()
         self.fields["topic"].widget.choices = self.fields["topic"].choices
