@@ -67,9 +67,20 @@ def test_search_by_keyboard_updates_results_in_place(page, lippe):
             break
     else:
         raise AssertionError("Tab never reached the search field")
+    searches = []
+
+    def count_htmx(request):
+        if request.headers.get("hx-request"):
+            searches.append(request.url)
+
+    page.on("request", count_htmx)
     page.keyboard.type("Lemgo")
     page.keyboard.press("Enter")
     page.locator("[data-announce]", has_text="1 Kommune gefunden").wait_for()
+    # Enter submits, fires the field's "search" event and ends the typing pause; one query is
+    # sent once, so no late answer replaces the results the user is about to tab through.
+    page.wait_for_timeout(1000)
+    assert len(searches) == 1, searches
     assert page.evaluate("() => window.kompassNoReload === true")
     assert "q=Lemgo" in page.url
     page.keyboard.press("Tab")
@@ -82,6 +93,28 @@ def test_search_by_keyboard_updates_results_in_place(page, lippe):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/{lippe['lemgo'].ars}/")
     assert page.locator("h1").inner_text().startswith("Lemgo")
+
+
+def test_search_that_failed_can_be_sent_again(page, lippe):
+    page.goto(reverse("municipalities:municipality-list"))
+    offline = {"failed": 0}
+
+    def fail_while_offline(route):
+        if offline.get("on", True) and route.request.headers.get("hx-request"):
+            offline["failed"] += 1
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/kommunen/?*", fail_while_offline)
+    page.fill("#id_q", "Lemgo")
+    page.locator("#id_q").press("Enter")
+    page.wait_for_timeout(1000)
+    assert offline["failed"] >= 1
+    assert "57 Kommunen gefunden" in page.locator("[data-announce]").inner_text()
+    offline["on"] = False
+    page.locator("#id_q").press("Enter")
+    page.locator("[data-announce]", has_text="1 Kommune gefunden").wait_for()
 
 
 def test_search_works_without_javascript(browser, live_server, lippe):

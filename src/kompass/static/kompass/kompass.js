@@ -20,6 +20,31 @@
       }
     }
   });
+  // A search form fires on submit, on the search field's "search" event and after typing stops,
+  // so one Enter can send the same query up to three times. Each answer would replace the results
+  // again, and with them the link a keyboard user has already tabbed to. So a filter form's request
+  // for exactly what its results region shows (or is loading) is dropped; a failed one is forgotten
+  // so that trying again works.
+  function queryKey(config) {
+    return config.path + "?" + new URLSearchParams(config.formData).toString();
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var config = event.detail;
+    if (config.verb !== "get" || !config.target) { return; }
+    var key = queryKey(config);
+    if (config.elt.matches("form[data-autosubmit]") && config.target.kompassQuery === key) {
+      event.preventDefault();
+      return;
+    }
+    config.target.kompassQuery = key;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!event.detail.successful && config && config.target &&
+        config.target.kompassQuery === queryKey(config)) {
+      delete config.target.kompassQuery;
+    }
+  });
   // Filter forms marked data-autosubmit submit on change of a select or checkbox when JS is on;
   // their submit button stays for everyone else.
   document.addEventListener("change", function (event) {
