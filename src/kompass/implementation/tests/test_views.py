@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from kompass.implementation.models import (
     Implementation,
@@ -618,6 +619,13 @@ def test_rollup_per_ozg_leistung(client, ws):
     groups = {g["ozg_service__ozg_id"]: g for g in response.context["page_obj"].object_list}
     melde = groups["09001"]
     assert (melde["total"], melde["n_done"], melde["n_open"], melde["cases"]) == (3, 1, 2, 100)
+    # Each OZG-Leistung opens the list filtered by it, keeping the roll-up's own filter.
+    list_url = reverse("implementation:list", kwargs={"pk": w.lemgo.pk})
+    assertContains(response, f'href="{list_url}?ozg=09001"')
+    filtered = client.get(
+        reverse("implementation:ozg-list", kwargs={"pk": w.lemgo.pk}), {"status": "done"}
+    )
+    assertContains(filtered, f'href="{list_url}?status=done&amp;ozg=09001"')
 
 
 def test_rollup_pages_count_the_ozg_leistungen_and_clamp(client, ws):
