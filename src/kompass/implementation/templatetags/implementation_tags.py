@@ -6,7 +6,7 @@ list page's time on them (about 27 of 134 ms at SCALE=de). Each value is rendere
 would: localised, then escaped unless safe."""
 
 from django import template
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -94,7 +94,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     if s.impl_case_count is None:
         cases = "–"
     else:
-        cases = as_text(s.impl_case_count)
+        cases = as_text(number_format(s.impl_case_count, force_grouping=True))
         if s.impl_case_count_year:
             cases += f" ({as_text(str(s.impl_case_count_year))})"
     cells.append(cases)

@@ -175,7 +175,7 @@ def test_list_rows_show_the_record_escaped_and_only_editable_rows_get_controls(c
     assert (w.lemgo_admin.get_full_name() or w.lemgo_admin.username) in row
     assert "in Umsetzung" in row
     assert "1 → 4" in row
-    assert "12500 (2025)" in row
+    assert "12.500 (2025)" in row
     assert "Vorschlag: hoch (12.500 Fälle im Jahr, 3 Stufen unter dem Ziel)" in row
     assert "01.03.2020" in row
     assert "überfällig" in row
@@ -238,6 +238,7 @@ def test_edit_saves_and_shows_history(client, ws):
     assert "in Planung" in content
     assert "offen → in Planung" in content.replace("\n", " ")
     assert "lemgo-sb" in content
+    assert "1.200 (2025)" in content  # Fallzahl with the German thousands separator
     assert "Vorschlag: hoch" in content
 
 
@@ -612,13 +613,18 @@ def test_saved_filters(client, ws):
 def test_rollup_per_ozg_leistung(client, ws):
     w = ws.w
     Implementation.objects.create(
-        municipality=w.lemgo, service=ws.services[0], status="done", current_level=3, case_count=100
+        municipality=w.lemgo,
+        service=ws.services[0],
+        status="done",
+        current_level=3,
+        case_count=12000,
     )
     client.force_login(w.reader)
     response = client.get(reverse("implementation:ozg-list", kwargs={"pk": w.lemgo.pk}))
     groups = {g["ozg_service__ozg_id"]: g for g in response.context["page_obj"].object_list}
     melde = groups["09001"]
-    assert (melde["total"], melde["n_done"], melde["n_open"], melde["cases"]) == (3, 1, 2, 100)
+    assert (melde["total"], melde["n_done"], melde["n_open"], melde["cases"]) == (3, 1, 2, 12000)
+    assertContains(response, '<td class="kern-table__cell">12.000</td>', html=False)
     # Each OZG-Leistung opens the list filtered by it, keeping the roll-up's own filter.
     list_url = reverse("implementation:list", kwargs={"pk": w.lemgo.pk})
     assertContains(response, f'href="{list_url}?ozg=09001"')

@@ -163,6 +163,9 @@ def test_dashboard_matches_the_records(client, filled):
     assert re.search(r'data-figure="relevant">7<', html)
     assert re.search(r'data-figure="done">2<', html)
     assert "79,7 %" in html  # the case-weighted share, German decimal comma
+    # Fallzahlen with the German thousands separator, in the text and in the tables' rows.
+    assert "Von 6.290 erfassten Fällen" in html
+    assert re.search(r'reports-number">1\.200</td>', html)  # Abmeldung, overdue and open
     # Charts get their data through json_script, never an inline script.
     assert 'id="chart-status" type="application/json"' in html
     assert "<script>" not in html
