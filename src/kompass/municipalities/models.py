@@ -137,6 +137,19 @@ class Municipality(models.Model):
             models.Index(fields=["land", "level", "name"]),
             models.Index(fields=["municipality_type", "name"]),
             models.Index(fields=["district", "name"]),
+            # The global views count the active Kommunen per Kommunaltyp and look up the types
+            # of the active Kreise in every statement (reports.sql): index-only scans of these
+            # instead of reading all ~11,000 rows, each time 2-4 ms at SCALE=de.
+            models.Index(
+                fields=["municipality_type"],
+                condition=models.Q(dissolved_on__isnull=True),
+                name="municipality_active_type",
+            ),
+            models.Index(
+                fields=["level", "municipality_type"],
+                condition=models.Q(dissolved_on__isnull=True),
+                name="municipality_active_level",
+            ),
         ]
 
     def __str__(self) -> str:
