@@ -1028,16 +1028,20 @@ def generate(*, scale: str, seed: int = SEED) -> dict:
     # Outside every transaction: VACUUM as autovacuum would after a while, so that the pages read
     # covering indexes alone (index-only scans) as they would in production: the records, the
     # type decisions and the global view's counters.
+    # The Kommunen too: the global views count the active ones per Kommunaltyp from a partial
+    # index alone.
     from kompass.implementation.models import Implementation
+    from kompass.municipalities.models import Municipality
     from kompass.relevance.models import TypeDecision
     from kompass.reports.models import OzgProgress, ServiceProgress
 
     writer.analyze(
         [
             model._meta.db_table
-            for model in (Implementation, TypeDecision, ServiceProgress, OzgProgress)
+            for model in (Implementation, TypeDecision, ServiceProgress, OzgProgress, Municipality)
         ]
     )
+    writer.checkpoint()
     timer.lap("vacuum")
     verified = verify(measured)
     timer.lap("verify")

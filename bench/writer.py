@@ -194,3 +194,12 @@ def analyze(tables: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             _timed_ddl(cursor, f"{'VACUUM (ANALYZE)' if vacuum else 'ANALYZE'} {_quote(table)}")
+
+
+def checkpoint() -> None:
+    """On PostgreSQL write every page the load changed to disk now (CHECKPOINT), as the server
+    does in the background over the next minutes otherwise: the pages are then measured on a
+    database at rest, not beside the checkpointer flushing gigabytes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _timed_ddl(cursor, "CHECKPOINT")
