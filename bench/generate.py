@@ -1027,9 +1027,8 @@ def generate(*, scale: str, seed: int = SEED) -> dict:
             timer.lap(f"extension_{extension.__name__}")
     # Outside every transaction: VACUUM as autovacuum would after a while, so that the pages read
     # covering indexes alone (index-only scans) as they would in production: the records, the
-    # type decisions and the global view's counters.
-    # The Kommunen too: the global views count the active ones per Kommunaltyp from a partial
-    # index alone.
+    # type decisions, the global view's counters and the Kommunen (counted per Kommunaltyp from a
+    # partial index). Then CHECKPOINT: the pages are measured on a database at rest.
     from kompass.implementation.models import Implementation
     from kompass.municipalities.models import Municipality
     from kompass.relevance.models import TypeDecision
