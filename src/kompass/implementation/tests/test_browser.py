@@ -122,6 +122,27 @@ def test_inline_edit_with_htmx_and_the_other_views_are_accessible(page, assert_a
     assert Implementation.objects.get(service=dragged).status == "planning"
 
 
+def test_the_same_filter_after_an_inline_edit_shows_the_change(page, ws):
+    """A filter form does not send the query its results already show again, except after a
+    change on the page: then the same filter must show the edited record in its new place."""
+    w = ws.w
+    sign_in(page, "lemgo-admin")
+    page.goto(reverse("implementation:list", kwargs={"pk": w.lemgo.pk}))
+    results = page.locator("#implementation-results")
+    page.get_by_label("Status", exact=True).first.select_option("open")
+    announce = results.locator("[data-announce]")
+    announce.get_by_text(re.compile(r"Leistungen? gefunden")).wait_for()
+    before = int(announce.inner_text().split()[0])
+    service = ws.services[1]
+    page.get_by_role("link", name=re.compile(f"^Schnell bearbeiten ?: {service.name}$")).click()
+    row = page.locator(f"tr.implementation-row-form#row-{service.pk}")
+    row.get_by_label("Status").select_option("done")
+    row.get_by_role("button", name="Speichern").click()
+    page.locator(f"#row-{service.pk}").get_by_text("gespeichert", exact=True).wait_for()
+    page.get_by_role("button", name="Anzeigen").click()
+    announce.get_by_text(f"{before - 1} Leistung").wait_for()
+
+
 def test_two_sessions_editing_the_same_record_conflict_for_the_second(
     browser, live_server, page, assert_accessible, ws
 ):

@@ -23,8 +23,10 @@
   // A search form fires on submit, on the search field's "search" event and after typing stops,
   // so one Enter can send the same query up to three times. Each answer would replace the results
   // again, and with them the link a keyboard user has already tabbed to. So a filter form's request
-  // for exactly what its results region shows (or is loading) is dropped; a failed one is forgotten
-  // so that trying again works.
+  // for exactly what its results region shows (or is loading) is dropped. A failed request is
+  // forgotten so that trying again works, and any change made on the page (a request other than
+  // GET, e.g. an inline edit) forgets them all: the same query may now show something else.
+  var shown = new WeakMap();
   function queryKey(config) {
     return config.path + "?" + new URLSearchParams(config.formData).toString();
   }
@@ -32,17 +34,20 @@
     var config = event.detail;
     if (config.verb !== "get" || !config.target) { return; }
     var key = queryKey(config);
-    if (config.elt.matches("form[data-autosubmit]") && config.target.kompassQuery === key) {
+    if (config.elt.matches("form[data-autosubmit]") && shown.get(config.target) === key) {
       event.preventDefault();
       return;
     }
-    config.target.kompassQuery = key;
+    shown.set(config.target, key);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var config = event.detail.requestConfig;
-    if (!event.detail.successful && config && config.target &&
-        config.target.kompassQuery === queryKey(config)) {
-      delete config.target.kompassQuery;
+    if (!config) { return; }
+    if (config.verb !== "get") {
+      shown = new WeakMap();
+    } else if (!event.detail.successful && config.target &&
+               shown.get(config.target) === queryKey(config)) {
+      shown.delete(config.target);
     }
   });
   // Filter forms marked data-autosubmit submit on change of a select or checkbox when JS is on;
