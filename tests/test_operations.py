@@ -450,3 +450,16 @@ def test_no_code_relies_on_the_cache():
     ]
     assert users == []
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_gunicorn_freezes_what_the_master_loaded_before_forking():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
