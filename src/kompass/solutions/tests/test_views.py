@@ -353,6 +353,57 @@ def test_gaps_rank_offers_by_level_and_similar_users(client, ws, levels):
     }
 
 
+def test_offers_count_and_list_only_other_kommunen_same_type_first(ws):
+    """offers_for (one SQL statement): the Kommune's own use is neither counted nor listed; "same
+    type" counts only uses (not plans) by Kommunen of its Kommunaltyp and ranks such offers first;
+    users come same type first, then by name; a Kommune without a type ranks by name alone."""
+    from kompass.municipalities.tests.factories import MunicipalityTypeFactory
+    from kompass.solutions.selectors import offers_for
+
+    w = ws.w
+    gap = ws.services[0]
+    town = MunicipalityTypeFactory(land=w.herford.land)
+    for municipality in (w.herford, w.lemgo, w.bielefeld):
+        municipality.municipality_type = town
+        municipality.save(update_fields=["municipality_type"])
+    unused = make_solution(name="Aaa", covers=[gap], level=3)
+    used = make_solution(name="Zzz", covers=[gap], level=3)
+    for municipality, state in (
+        (w.herford, UsageState.USES),
+        (w.lippe, UsageState.USES),
+        (w.kreis_herford, UsageState.USES),
+        (w.lemgo, UsageState.PLANS),
+        (w.bielefeld, UsageState.USES),
+    ):
+        SolutionUsage.objects.create(
+            municipality=municipality, service=gap, solution=used, state=state
+        )
+    gap.priority_rank = 3
+
+    def offers(municipality):
+        return offers_for([gap], municipality=municipality)[0].offers
+
+    first, second = offers(w.herford)
+    assert (first.solution.name, first.similar_users) == (used.name, 1)
+    assert [u.municipality.name for u in first.users] == [
+        w.bielefeld.name,
+        w.lemgo.name,
+        w.kreis_herford.name,
+    ]
+    assert [u.state for u in first.users] == ["uses", "plans", "uses"]
+    assert first.more_users == 1
+    assert (second.solution.name, second.similar_users, second.users) == (unused.name, 0, [])
+    w.bielefeld.municipality_type = None
+    w.bielefeld.save(update_fields=["municipality_type"])
+    first, second = offers(w.bielefeld)
+    assert [first.solution.name, second.solution.name] == [unused.name, used.name]
+    assert second.similar_users == 0
+    assert [u.municipality.name for u in second.users] == sorted(
+        m.name for m in (w.herford, w.lippe, w.kreis_herford, w.lemgo)
+    )[:3]
+    assert second.more_users == 1
+
+
 def test_gap_rows_show_offers_users_and_the_record_link_escaped_and_per_role(client, ws, levels):
     """The gap rows (rendered by the gap_rows tag): three offers and three users each at most,
     with "more" links, contacts as shared, names escaped, the record link for editors only."""
