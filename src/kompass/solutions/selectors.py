@@ -47,7 +47,6 @@ from kompass.implementation.models import Implementation
 from kompass.implementation.selectors import (
     HIGH_CASE_COUNT,
     MEDIUM_CASE_COUNT,
-    in_order_of,
     page_with_total,
     workspace_services,
 )
@@ -431,21 +430,36 @@ def _url_prefix(name: str, **kwargs) -> str:
     return reverse(name, kwargs=kwargs).removesuffix("0/")
 
 
+# What a gap row shows beyond the Leistung's own fields: computed by the ranking query anyway.
+_GAP_COLUMNS = ("priority_rank", "gap_current", "gap_target", "impl_priority")
+
+
 def gap_page(
     gaps: QuerySet[Service], *, municipality: Municipality, number: int, per_page: int
 ) -> tuple[list[Gap], int, int]:
     """Page `number` of gaps (gaps_of, filtered) with their offers, the number of all gaps and
-    the page's number (clamped): one narrow query pages through the ids and counts them (a
-    window), then the page's rows are read with all their joins."""
-    ids, count, number = page_with_total(
-        gaps.annotate(total=Window(Count("pk"))).values_list("pk", "total"),
+    the page's number (clamped): one query ranks the gaps, counts them (a window) and yields the
+    page's ids with the gap's computed values (_GAP_COLUMNS); the page's Leistungen are then read
+    by id alone, without the relevance and record joins a second run of gaps_of would repeat."""
+    ranked, count, number = page_with_total(
+        gaps.annotate(total=Window(Count("pk"))).values_list("pk", "total", *_GAP_COLUMNS),
         number=number,
         per_page=per_page,
         total_of=lambda row: row[1],
         count=gaps.count,
     )
-    page = offers_for(in_order_of(gaps, [pk for pk, _total in ids]), municipality=municipality)
-    return page, count, number
+    by_pk = (
+        Service.objects.select_related("ozg_service")
+        .only("name", "leika_key", "catalogue_key", "ozg_service__ozg_id", "ozg_service__name")
+        .in_bulk([row[0] for row in ranked])
+    )
+    services = []
+    for pk, _total, *values in ranked:
+        service = by_pk[pk]
+        for name, value in zip(_GAP_COLUMNS, values, strict=True):
+            setattr(service, name, value)
+        services.append(service)
+    return offers_for(services, municipality=municipality), count, number
 
 
 def _offers_sql(

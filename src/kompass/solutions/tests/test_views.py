@@ -422,10 +422,19 @@ def test_gap_rows_show_offers_users_and_the_record_link_escaped_and_per_role(cli
     )
     for municipality in (w.kreis_herford, w.lippe):
         SolutionUsage.objects.create(municipality=municipality, service=gap, solution=used)
+    Implementation.objects.create(
+        municipality=w.lemgo, service=gap, current_level=1, target_level=4, priority="high"
+    )
     url = reverse("solutions:gaps", kwargs={"pk": w.lemgo.pk})
     _login(client, w.lemgo_admin)
     page = client.get(url).content.decode()
     row = page.split(f'id="gap-{gap.pk}">')[1].split("</tr>")[0]
+    # The Reifegrad and priority cells: the record's, and for a Leistung without a record level
+    # 0, the OZG target and the suggested priority.
+    assert '<td class="kern-table__cell">1 → 4</td><td class="kern-table__cell">hoch</td>' in row
+    other = page.split(f'id="gap-{ws.services[1].pk}">')[1].split("</tr>")[0]
+    assert '<td class="kern-table__cell">0 → 3</td>' in other
+    assert "(Vorschlag)" in other
     assert "Anmeldung &lt;i&gt;Wohnsitz&lt;/i&gt;" in row
     assert "Formular &lt;b&gt;Server&lt;/b&gt;</a> – erreicht Reifegrad 4" in row
     assert "<b>" not in row
