@@ -625,6 +625,8 @@ def test_rollup_per_ozg_leistung(client, ws):
     melde = groups["09001"]
     assert (melde["total"], melde["n_done"], melde["n_open"], melde["cases"]) == (3, 1, 2, 12000)
     assertContains(response, '<td class="kern-table__cell">12.000</td>', html=False)
+    # The average Reifegrad of the records that have one, with a German decimal comma.
+    assertContains(response, '<td class="kern-table__cell">3,0</td>', html=False)
     # Each OZG-Leistung opens the list filtered by it, keeping the roll-up's own filter.
     list_url = reverse("implementation:list", kwargs={"pk": w.lemgo.pk})
     assertContains(response, f'href="{list_url}?ozg=09001"')
