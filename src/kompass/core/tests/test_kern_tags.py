@@ -2,6 +2,7 @@
 
 from django import forms
 from django.template import Context, Template
+from django.test import override_settings
 
 from kompass.core.forms import KernFilterForm
 
@@ -54,7 +55,14 @@ def test_as_text_renders_like_a_template_variable():
 
     from kompass.core.templatetags.kern_tags import as_text
 
-    for value in ['Bau & "Co" <b>', mark_safe("<b>sicher</b>"), 12500, 2.5, None]:
+    values = ['Bau & "Co" <b>', mark_safe("<b>sicher</b>"), 12500, -3, 0, True, 2.5, None]
+    for value in values:
         expected = Template("{{ value }}").render(Context({"value": value}))
         assert as_text(value) == expected, value
     assert as_text(gettext_lazy("Suche")) == "Suche"
+    # Whole numbers take a short cut that holds only without a thousands separator.
+    with override_settings(USE_THOUSAND_SEPARATOR=True):
+        for value in values:
+            expected = Template("{{ value }}").render(Context({"value": value}))
+            assert as_text(value) == expected, value
+        assert as_text(12500) == "12.500"
