@@ -197,7 +197,8 @@ def _reaches(user: AnyUser, municipality: Municipality, *, mode: str) -> bool:
         if municipality.pk in district_ids or municipality.district_id in district_ids:
             return True
     provider_ids = _ids(roles, "provider_id", *provider_roles)
-    return bool(provider_ids & _provider_ids_of_municipality(municipality))
+    # Only people with a provider role need the Kommune's providers (one query).
+    return bool(provider_ids) and bool(provider_ids & _provider_ids_of_municipality(municipality))
 
 
 def can_view_municipality(user: AnyUser, municipality: Municipality) -> bool:
@@ -391,7 +392,7 @@ def can_grant_role(
     if role == Role.READER and provider is not None:
         return provider.pk in operated
     if role == Role.READER and district is not None:
-        return bool(operated & _provider_ids_of_municipality(district))
+        return bool(operated) and bool(operated & _provider_ids_of_municipality(district))
     if municipality is None:
         return False
     if department is not None and department.municipality_id != municipality.pk:

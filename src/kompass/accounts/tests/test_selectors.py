@@ -100,6 +100,21 @@ def test_roles_are_loaded_once_per_user_object(world, django_assert_num_queries)
         selectors.is_platform_operator(user)
 
 
+def test_only_provider_roles_read_the_kommunes_providers(world, django_assert_num_queries):
+    """A Bearbeiter's "may manage?" on every page of the workspace needs no query; an operator's
+    needs each Kommune's providers once."""
+    editor, operator = world.lemgo_editor, world.operator
+    selectors.role_assignments_of(editor)
+    selectors.role_assignments_of(operator)
+    with django_assert_num_queries(0):
+        assert not selectors.can_manage_municipality(editor, world.lemgo)
+        assert not selectors.can_grant_role(editor, role=Role.READER, district=world.lippe)
+    with django_assert_num_queries(2):
+        assert selectors.can_manage_municipality(operator, world.lemgo)
+        assert not selectors.can_manage_municipality(operator, world.bielefeld)
+        assert selectors.can_edit_municipality(operator, world.lemgo)
+
+
 def test_inactive_user_has_no_access(world):
     user = UserFactory(is_active=False)
     grant(user, Role.MUNICIPALITY_ADMIN, municipality=world.lemgo)
