@@ -103,6 +103,9 @@ TEMPLATES = [
     },
 ]
 
+# <input> widgets drawn in Python, other widgets with Django's templates (kompass.core.forms).
+FORM_RENDERER = "kompass.core.forms.KernFormRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.config(

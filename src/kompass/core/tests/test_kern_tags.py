@@ -66,3 +66,31 @@ def test_as_text_renders_like_a_template_variable():
             expected = Template("{{ value }}").render(Context({"value": value}))
             assert as_text(value) == expected, value
         assert as_text(12500) == "12.500"
+
+
+def test_form_renderer_draws_inputs_as_djangos_templates_do():
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+
+    from kompass.core.forms import KernFormRenderer
+
+    attrs = {"class": "kern-form-input__input", "required": True, "disabled": False, "min": 0}
+    cases = [
+        (forms.TextInput(attrs=attrs), 'Bau & "Co" <b>'),
+        (forms.TextInput(), None),
+        (forms.TextInput(), ""),
+        (forms.NumberInput(attrs={"step": 1}), 12500),
+        (forms.DateInput(attrs={"type": "date"}), "2026-11-30"),
+        (forms.CheckboxInput(), True),
+        (forms.CheckboxInput(attrs={"aria-describedby": "x_error"}), False),
+        (forms.HiddenInput(), mark_safe("<sicher>")),
+        (forms.PasswordInput(render_value=True), "geheim"),
+        (forms.EmailInput(), "a@b.de"),
+        (forms.Textarea(), "Notiz <i>"),  # not an <input>: Django's template as before
+    ]
+    ours, djangos = KernFormRenderer(), DjangoTemplates()
+    for widget, value in cases:
+        expected = widget.render("feld", value, attrs={"id": "id_feld"}, renderer=djangos)
+        assert widget.render("feld", value, attrs={"id": "id_feld"}, renderer=ours) == expected
+    form = _Form()
+    assert form.renderer.__class__ is KernFormRenderer
