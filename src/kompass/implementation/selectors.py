@@ -8,6 +8,7 @@ query returns a page of Leistungen whatever the page size.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -165,7 +166,25 @@ def with_records(services: QuerySet[Service], *, municipality: Municipality) -> 
 
 
 def workspace_services(*, municipality: Municipality) -> QuerySet[Service]:
-    """The Kommune's relevant Leistungen, each annotated with its record's values (or defaults)."""
+    """The Kommune's relevant Leistungen, each annotated with its record's values (or defaults).
+
+    Every workspace page starts from this QuerySet, whose two dozen joins and annotations take
+    about a millisecond to build; so its definition is built once per process and Kommune and
+    each call gets a fresh clone (.all(), as Django's generic views treat their `queryset`).
+    The definition holds no data, only the Kommune's values that shape the SQL (see
+    _workspace_definition), so it cannot go stale when records or relevance decisions change.
+    """
+    return _workspace_definition(
+        municipality.pk, municipality.level, municipality.municipality_type_id
+    ).all()
+
+
+@functools.lru_cache(maxsize=1024)
+def _workspace_definition(pk: int, level: str, municipality_type_id: int | None) -> QuerySet:
+    """The unevaluated QuerySet of workspace_services, built from exactly the attributes of the
+    Kommune that relevant_services_for and with_records read (test_workspace_definition checks
+    that it equals the one built from the whole Kommune). Never evaluate it: clone it."""
+    municipality = Municipality(pk=pk, level=level, municipality_type_id=municipality_type_id)
     return with_records(relevant_services_for(municipality=municipality), municipality=municipality)
 
 
@@ -258,11 +277,16 @@ def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Servic
     narrow query, so PostgreSQL sorts ids instead of whole joined rows and drops the joins no
     filter needs); the rows shown are then read for those ids alone.
     """
-    services = with_records(
+    return in_order_of(_page_rows_definition(municipality.pk).all(), pks)
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_rows_definition(municipality_pk: int) -> QuerySet[Service]:
+    """The unevaluated QuerySet of services_by_pk before its ids (see workspace_services)."""
+    return with_records(
         Service.objects.select_related("ozg_service").only(*PAGE_FIELDS),
-        municipality=municipality,
+        municipality=Municipality(pk=municipality_pk),
     )
-    return in_order_of(services, pks)
 
 
 def in_order_of(queryset: QuerySet[Service], pks: list[int]) -> list[Service]:
