@@ -8,6 +8,7 @@ its IT provider. Everything else answers 404 (solution_get_for_user), like a mis
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -350,7 +351,34 @@ def gaps_of(
     level 0. Ordered by (suggested) priority, the size of the gap, then OZG-Leistung and name.
 
     offers: GapFilter value ("uncovered": no published solution at all; "covered": some).
+
+    Like workspace_services, the definition is built once per process and clones are returned.
     """
+    return _gaps_definition(
+        municipality.pk,
+        municipality.level,
+        municipality.municipality_type_id,
+        default_target=default_target,
+        offers=offers,
+    ).all()
+
+
+@functools.lru_cache(maxsize=1024)
+def _gaps_definition(
+    pk: int,
+    level: str,
+    municipality_type_id: int | None,
+    *,
+    default_target: int | None,
+    offers: str,
+) -> QuerySet[Service]:
+    municipality = Municipality(pk=pk, level=level, municipality_type_id=municipality_type_id)
+    return _gaps_queryset(municipality=municipality, default_target=default_target, offers=offers)
+
+
+def _gaps_queryset(
+    *, municipality: Municipality, default_target: int | None, offers: str
+) -> QuerySet[Service]:
     services = workspace_services(municipality=municipality).exclude(
         impl_status=ImplementationStatus.DROPPED
     )
