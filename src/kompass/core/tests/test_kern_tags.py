@@ -94,3 +94,35 @@ def test_form_renderer_draws_inputs_as_djangos_templates_do():
         assert widget.render("feld", value, attrs={"id": "id_feld"}, renderer=ours) == expected
     form = _Form()
     assert form.renderer.__class__ is KernFormRenderer
+
+
+def test_select_options_are_escaped_as_format_html_would():
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from kompass.core.forms import KernSelect
+
+    choices = [
+        (None, "alle"),
+        ("a&b", 'A & "B" <c>'),
+        (3, mark_safe("<b>sicher</b>")),
+        ("lazy", gettext_lazy("Suche")),
+        ("Gruppe", [("x", "X <1>"), ("y", "Y")]),
+    ]
+    html = KernSelect(choices=choices).render("feld", ["3", "y"], attrs={"id": "id_feld"})
+    options = [
+        format_html('<option value="{}"{}>{}</option>', value, selected, label)
+        for value, selected, label in [
+            ("", "", "alle"),
+            ("a&b", "", 'A & "B" <c>'),
+            ("3", mark_safe(" selected"), mark_safe("<b>sicher</b>")),
+            ("lazy", "", "Suche"),
+        ]
+    ]
+    group = format_html(
+        '<optgroup label="Gruppe"><option value="x">{}</option>'
+        '<option value="y" selected>Y</option></optgroup>',
+        "X <1>",
+    )
+    assert html == f'<select id="id_feld" name="feld">{"".join(options)}{group}</select>'
