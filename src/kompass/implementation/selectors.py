@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from kompass.accounts.selectors import AnyUser
 
 CLOSED_STATUSES = (ImplementationStatus.DONE, ImplementationStatus.DROPPED)
+# QuerySet definitions kept per process (workspace_services): the Kommunen most recently opened,
+# at 20-45 KB each (measured at SCALE=de), so a few MB per process at most.
+DEFINITIONS_PER_PROCESS = 128
 
 # --- The maturity scale (data, not an enum) --------------------------------------------------------
 
@@ -179,7 +182,7 @@ def workspace_services(*, municipality: Municipality) -> QuerySet[Service]:
     ).all()
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
 def _workspace_definition(pk: int, level: str, municipality_type_id: int | None) -> QuerySet:
     """The unevaluated QuerySet of workspace_services, built from exactly the attributes of the
     Kommune that relevant_services_for and with_records read (test_workspace_definition checks
@@ -280,7 +283,7 @@ def services_by_pk(pks: list[int], *, municipality: Municipality) -> list[Servic
     return in_order_of(_page_rows_definition(municipality.pk).all(), pks)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
 def _page_rows_definition(municipality_pk: int) -> QuerySet[Service]:
     """The unevaluated QuerySet of services_by_pk before its ids (see workspace_services)."""
     return with_records(

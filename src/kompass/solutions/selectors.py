@@ -46,6 +46,7 @@ from kompass.core.text import fold, search_terms
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation
 from kompass.implementation.selectors import (
+    DEFINITIONS_PER_PROCESS,
     HIGH_CASE_COUNT,
     MEDIUM_CASE_COUNT,
     page_with_total,
@@ -363,7 +364,7 @@ def gaps_of(
     ).all()
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
 def _gaps_definition(
     pk: int,
     level: str,
