@@ -807,6 +807,26 @@ def test_a_page_and_its_counts_equal_slicing_the_sorted_list(ws, sort):
             assert page.counts == expected_counts
 
 
+def test_an_empty_list_is_one_query_and_counts_nothing(ws, django_assert_num_queries):
+    from kompass.implementation import selectors
+
+    nothing = selectors.workspace_services(municipality=ws.w.lemgo).filter(name="gibt es nicht")
+    for status in (None, "done"):
+        with django_assert_num_queries(1):
+            page = selectors.workspace_page(
+                nothing, municipality=ws.w.lemgo, status=status, sort="", number=1, per_page=4
+            )
+        assert (page.services, page.count, page.number) == ([], 0, 1)
+        assert page.counts == {
+            "open": 0,
+            "planning": 0,
+            "in_progress": 0,
+            "done": 0,
+            "dropped": 0,
+            "total": 0,
+        }
+
+
 def test_board_move_menus_choose_each_cards_own_status(client, ws):
     """Every card's move menu offers every status, with the card's own chosen."""
     import re
