@@ -185,7 +185,7 @@ def workspace_services(*, municipality: Municipality) -> QuerySet[Service]:
 @functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
 def _workspace_definition(pk: int, level: str, municipality_type_id: int | None) -> QuerySet:
     """The unevaluated QuerySet of workspace_services, built from exactly the attributes of the
-    Kommune that relevant_services_for and with_records read (test_workspace_definition checks
+    Kommune that relevant_services_for and with_records read (tests/test_selectors.py checks
     that it equals the one built from the whole Kommune). Never evaluate it: clone it."""
     municipality = Municipality(pk=pk, level=level, municipality_type_id=municipality_type_id)
     return with_records(relevant_services_for(municipality=municipality), municipality=municipality)
