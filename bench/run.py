@@ -318,7 +318,7 @@ def _add_floor(config: BenchConfig, figures: dict, url: str, probes: list[dict])
         figures["load_target"] = f"{label}, at SCALE=de"
         figures["meets_load_target"] = figures[figure] < limit
     if figures["scenario"] in LIST_PAGES:
-        figures["ratio_target"] = RATIO_TARGET[1]
+        figures["ratio_target"] = f"{RATIO_TARGET[1]}, at SCALE=de"
         figures["meets_ratio_target"] = figures["ratio"] < RATIO_TARGET[0]
     _say(
         config,
