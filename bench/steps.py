@@ -32,12 +32,12 @@ Steps:
                                                              # its SQL part per URL
 """
 
+import contextlib
 import json
 import os
 import sys
 import time
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -74,6 +74,25 @@ class _NoMigrations(dict):
 
     def __getitem__(self, item) -> None:
         return None
+
+
+@contextlib.contextmanager
+def _without_static_files() -> Iterator[None]:
+    """For pages rendered in this process: plain static URLs and no STATIC_ROOT.
+
+    bench.run collects the static files in the background while the first steps run, and these
+    pages serve none: without STATIC_ROOT, WhiteNoise does not list a directory in which
+    collectstatic is still replacing files (a file could vanish between listing and stat), and
+    the manifest is not needed; the statements a page sends do not depend on its static URLs."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    plain_static = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=plain_static, STATIC_ROOT=None):
+        yield
 
 
 def step_migrate(*, from_models: bool = False) -> dict:
@@ -194,26 +213,19 @@ def step_page_queries(
     Static URLs are rendered without the manifest here, so this step does not have to wait for
     collectstatic; the statements a page sends do not depend on how static URLs are spelled.
     """
-    from django.conf import settings
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
 
     if urls is None:
         urls = step_search_urls()["urls"]
-    plain_static = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     client = Client(headers={"host": "127.0.0.1"})
     if username:
         from django.contrib.auth import get_user_model
 
         client.force_login(get_user_model().objects.get(username=username))
     result: dict[str, int] = {}
-    with override_settings(STORAGES=plain_static), warnings.catch_warnings():
-        # WhiteNoise warns when STATIC_ROOT does not exist yet; this step serves no static files.
-        warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    with _without_static_files():
         for number, url in enumerate(urls):
             if warm_up_each or number == 0:
                 warm_up = client.get(url)
@@ -483,11 +495,9 @@ def step_profile_urls(*, urls: list[str], username: str, repeat: int = 3) -> dic
     Python: ORM, template rendering, middleware, file writing."""
     import statistics
 
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import override_settings
 
     class Timing:
         def __init__(self) -> None:
@@ -502,10 +512,6 @@ def step_profile_urls(*, urls: list[str], username: str, repeat: int = 3) -> dic
                 self.seconds += time.perf_counter() - started
                 self.count += 1
 
-    plain_static = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     client = Client(headers={"host": "127.0.0.1"})
     client.force_login(get_user_model().objects.get(username=username))
 
@@ -524,8 +530,7 @@ def step_profile_urls(*, urls: list[str], username: str, repeat: int = 3) -> dic
         return timing.count, total * 1000, timing.seconds * 1000
 
     result: dict[str, dict] = {}
-    with override_settings(STORAGES=plain_static), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    with _without_static_files():
         for url in urls:
             fetch(url)  # warm-up: caches of the process, planner
             runs = [fetch(url) for _run in range(repeat)]
@@ -754,19 +759,13 @@ def _export_memory(urls: list[str], *, username: str) -> list[dict]:
     import tracemalloc
     import zipfile
 
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from django.test.utils import override_settings
 
-    plain_static = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     client = Client(headers={"host": "127.0.0.1"})
     client.force_login(get_user_model().objects.get(username=username))
     result = []
-    with override_settings(STORAGES=plain_static):
+    with _without_static_files():
         client.get(urls[0]).close()  # warm-up: imports, caches
         for url in urls:
             with tempfile.TemporaryFile() as body:
