@@ -174,20 +174,32 @@ def workspace_services(*, municipality: Municipality) -> QuerySet[Service]:
     Every workspace page starts from this QuerySet, whose two dozen joins and annotations take
     about a millisecond to build; so its definition is built once per process and Kommune and
     each call gets a fresh clone (.all(), as Django's generic views treat their `queryset`).
-    The definition holds no data, only the Kommune's values that shape the SQL (see
-    _workspace_definition), so it cannot go stale when records or relevance decisions change.
+    The definition holds no data, only the Kommune's values that shape the SQL (sql_shape), so
+    it cannot go stale when records or relevance decisions change.
     """
-    return _workspace_definition(
-        municipality.pk, municipality.level, municipality.municipality_type_id
-    ).all()
+    return _workspace_definition(sql_shape(municipality)).all()
+
+
+# The attributes of a Kommune that relevant_services_for and with_records read: the key of every
+# QuerySet definition kept per process (tests/test_selectors.py checks that a definition built
+# from them equals the one built from the whole Kommune).
+_SHAPING_FIELDS = ("pk", "level", "municipality_type_id")
+
+
+def sql_shape(municipality: Municipality) -> tuple:
+    """What of the Kommune shapes the SQL of its workspace queries (a cache key)."""
+    return tuple(getattr(municipality, name) for name in _SHAPING_FIELDS)
+
+
+def municipality_of_shape(shape: tuple) -> Municipality:
+    """An unsaved Kommune with just the attributes of sql_shape, to build a definition from."""
+    return Municipality(**dict(zip(_SHAPING_FIELDS, shape, strict=True)))
 
 
 @functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
-def _workspace_definition(pk: int, level: str, municipality_type_id: int | None) -> QuerySet:
-    """The unevaluated QuerySet of workspace_services, built from exactly the attributes of the
-    Kommune that relevant_services_for and with_records read (tests/test_selectors.py checks
-    that it equals the one built from the whole Kommune). Never evaluate it: clone it."""
-    municipality = Municipality(pk=pk, level=level, municipality_type_id=municipality_type_id)
+def _workspace_definition(shape: tuple) -> QuerySet:
+    """The unevaluated QuerySet of workspace_services. Never evaluate it: clone it."""
+    municipality = municipality_of_shape(shape)
     return with_records(relevant_services_for(municipality=municipality), municipality=municipality)
 
 

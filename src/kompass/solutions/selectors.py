@@ -49,7 +49,9 @@ from kompass.implementation.selectors import (
     DEFINITIONS_PER_PROCESS,
     HIGH_CASE_COUNT,
     MEDIUM_CASE_COUNT,
+    municipality_of_shape,
     page_with_total,
+    sql_shape,
     workspace_services,
 )
 from kompass.municipalities.models import Municipality, Provider
@@ -356,25 +358,15 @@ def gaps_of(
     Like workspace_services, the definition is built once per process and clones are returned.
     """
     return _gaps_definition(
-        municipality.pk,
-        municipality.level,
-        municipality.municipality_type_id,
-        default_target=default_target,
-        offers=offers,
+        sql_shape(municipality), default_target=default_target, offers=offers
     ).all()
 
 
 @functools.lru_cache(maxsize=DEFINITIONS_PER_PROCESS)
-def _gaps_definition(
-    pk: int,
-    level: str,
-    municipality_type_id: int | None,
-    *,
-    default_target: int | None,
-    offers: str,
-) -> QuerySet[Service]:
-    municipality = Municipality(pk=pk, level=level, municipality_type_id=municipality_type_id)
-    return _gaps_queryset(municipality=municipality, default_target=default_target, offers=offers)
+def _gaps_definition(shape: tuple, *, default_target: int | None, offers: str) -> QuerySet[Service]:
+    return _gaps_queryset(
+        municipality=municipality_of_shape(shape), default_target=default_target, offers=offers
+    )
 
 
 def _gaps_queryset(

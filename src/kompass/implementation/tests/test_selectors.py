@@ -84,8 +84,6 @@ def test_a_changed_type_gives_the_kommune_its_new_types_list(rw):  # noqa: F811
 def test_evaluating_a_result_leaves_the_shared_definition_unevaluated(rw):  # noqa: F811
     services = selectors.workspace_services(municipality=rw.lemgo)
     assert list(services)
-    definition = selectors._workspace_definition(
-        rw.lemgo.pk, rw.lemgo.level, rw.lemgo.municipality_type_id
-    )
+    definition = selectors._workspace_definition(selectors.sql_shape(rw.lemgo))
     assert services is not definition
     assert definition._result_cache is None
