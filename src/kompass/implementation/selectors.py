@@ -452,29 +452,51 @@ def suggested_priority_value(
     return _HIGH if points >= 3 else _MEDIUM if points >= 1 else _LOW
 
 
+class RowTexts:
+    """The translated texts that rows repeat (status and priority labels, the parts of a
+    suggestion's reason), looked up once for a page or an export instead of once or several
+    times per row: a board's 100 cards asked gettext some 600 times."""
+
+    def __init__(self) -> None:
+        self.status = {value: str(label) for value, label in ImplementationStatus.choices}
+        self.priority = {value: str(label) for value, label in Priority.choices}
+        self.suggestion = _("Vorschlag: %(label)s (%(reason)s)")
+        self.no_target = _("kein Ziel-Reifegrad")
+        self.target_reached = _("Ziel-Reifegrad erreicht")
+        self.below_target = _("%(gap)s Stufen unter dem Ziel")
+        self.no_cases = _("keine Fallzahl erfasst")
+        self.cases = _("%(count)s Fälle im Jahr")
+
+
 def suggested_priority(
-    *, case_count: int | None, current_level: int | None, target_level: int | None
+    *,
+    case_count: int | None,
+    current_level: int | None,
+    target_level: int | None,
+    texts: RowTexts | None = None,
 ) -> tuple[str, str]:
     """The suggested priority and its reason, from the yearly cases and the Reifegrad gap.
 
     Many cases count 2 points (≥ 1,000 a year) or 1 (≥ 100); a gap of three or more levels to the
     target counts 2, of two levels 1. Three points or more: hoch; one or two: mittel; else
-    niedrig. A Leistung at or above its target is always niedrig.
+    niedrig. A Leistung at or above its target is always niedrig. Pass `texts` when asking for
+    many rows.
     """
+    texts = texts or RowTexts()
     value = suggested_priority_value(
         case_count=case_count, current_level=current_level, target_level=target_level
     )
     current = current_level or 0
     if target_level is None:
-        gap_text = _("kein Ziel-Reifegrad")
+        gap_text = texts.no_target
     elif target_level - current <= 0:
-        return value, _("Ziel-Reifegrad erreicht")
+        return value, texts.target_reached
     else:
-        gap_text = _("%(gap)s Stufen unter dem Ziel") % {"gap": target_level - current}
+        gap_text = texts.below_target % {"gap": target_level - current}
     if case_count is None:
-        cases_text = _("keine Fallzahl erfasst")
+        cases_text = texts.no_cases
     else:
-        cases_text = _("%(count)s Fälle im Jahr") % {"count": f"{case_count:,}".replace(",", ".")}
+        cases_text = texts.cases % {"count": f"{case_count:,}".replace(",", ".")}
     return value, f"{cases_text}, {gap_text}"
 
 
@@ -487,6 +509,7 @@ class WorkspaceRow:
     suggested: str
     suggested_reason: str
     overdue: bool
+    texts: RowTexts
     steps: list[ImplementationStep] = field(default_factory=list)
 
     detail_url: str = ""
@@ -514,23 +537,23 @@ class WorkspaceRow:
 
     @property
     def suggestion(self) -> str:
-        return _("Vorschlag: %(label)s (%(reason)s)") % {
+        return self.texts.suggestion % {
             "label": self.suggested_label,
             "reason": self.suggested_reason,
         }
 
     @property
     def status_label(self) -> str:
-        return str(ImplementationStatus(self.service.impl_status).label)
+        return self.texts.status[self.service.impl_status]
 
     @property
     def priority_label(self) -> str:
         priority = self.service.impl_priority
-        return str(Priority(priority).label) if priority else ""
+        return self.texts.priority[priority] if priority else ""
 
     @property
     def suggested_label(self) -> str:
-        return str(Priority(self.suggested).label)
+        return self.texts.priority[self.suggested]
 
     @property
     def contact_name(self) -> str:
@@ -562,6 +585,7 @@ def rows_for(
         impl_ids = [s.impl_id for s in services if s.impl_id]
         for step in ImplementationStep.objects.filter(implementation_id__in=impl_ids):
             steps_by_impl.setdefault(step.implementation_id, []).append(step)
+    texts = RowTexts()
     rows = []
     for service in services:
         target = (
@@ -571,6 +595,7 @@ def rows_for(
             case_count=service.impl_case_count,
             current_level=service.impl_current_level,
             target_level=target,
+            texts=texts,
         )
         planned = service.impl_planned_date
         rows.append(
@@ -584,6 +609,7 @@ def rows_for(
                     and planned < today
                     and service.impl_status not in [s.value for s in CLOSED_STATUSES]
                 ),
+                texts=texts,
                 steps=steps_by_impl.get(service.impl_id, []),
                 detail_url=f"{url_prefix}{service.pk}/",
             )

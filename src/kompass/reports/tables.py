@@ -10,19 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kompass.catalogue.models import Service
-from kompass.implementation.choices import ImplementationStatus, Priority
-from kompass.implementation.selectors import CLOSED_STATUSES, suggested_priority
+from kompass.implementation.choices import ImplementationStatus
+from kompass.implementation.selectors import CLOSED_STATUSES, RowTexts, suggested_priority
 from kompass.reports.exports import Column, Table
 from kompass.reports.selectors import Benchmark, Dashboard, GlobalView
-
-
-def _status_label(value: str) -> str:
-    return str(ImplementationStatus(value).label) if value else ""
-
-
-def _priority_label(value: str) -> str:
-    return str(Priority(value).label) if value else ""
-
 
 # --- The workspace list ---------------------------------------------------------------------
 
@@ -54,12 +45,15 @@ def workspace_table(services: QuerySet[Service], *, default_target: int | None) 
     def rows() -> Iterator[tuple]:
         today = timezone.localdate()
         closed = {s.value for s in CLOSED_STATUSES}
+        texts = RowTexts()
+        yes, no = _("ja"), _("nein")
         for s in services.iterator(chunk_size=1000):
             target = s.impl_target_level if s.impl_target_level is not None else default_target
             suggested, reason = suggested_priority(
                 case_count=s.impl_case_count,
                 current_level=s.impl_current_level,
                 target_level=target,
+                texts=texts,
             )
             contact = (
                 f"{s.impl_contact_first_name or ''} {s.impl_contact_last_name or ''}".strip()
@@ -81,16 +75,16 @@ def workspace_table(services: QuerySet[Service], *, default_target: int | None) 
                 s.topic.name if s.topic else "",
                 department,
                 contact,
-                _status_label(s.impl_status),
+                texts.status[s.impl_status],
                 s.impl_current_level,
                 s.impl_target_level,
                 s.impl_case_count,
                 s.impl_case_count_year,
-                _priority_label(s.impl_priority),
-                _priority_label(suggested),
+                texts.priority[s.impl_priority] if s.impl_priority else "",
+                texts.priority[suggested],
                 reason,
                 planned,
-                _("ja") if overdue else _("nein"),
+                yes if overdue else no,
                 s.impl_solution,
                 timezone.localtime(updated).date() if updated else None,
             )

@@ -39,6 +39,10 @@ def _labels() -> dict[str, str]:
         "move": _("Verschieben"),
         "done": _("erledigt:"),
         "open": _("offen:"),
+        # Formats: %(…)s is filled with escaped values.
+        "priority": _("Priorität: %(p)s"),
+        "steps": _("Schritte: %(done)s von %(total)s erledigt"),
+        "new_status": _("Neuer Status für %(name)s"),
     }
     return {key: conditional_escape(text) for key, text in texts.items()}
 
@@ -156,7 +160,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
     else:
         lines.append(labels["no_department"])
     if row.priority_label:
-        lines.append(_("Priorität: %(p)s") % {"p": as_text(row.priority_label)})
+        lines.append(labels["priority"] % {"p": as_text(row.priority_label)})
     if s.impl_planned_date:
         lines.append(f"{labels['planned_until']} {_short_date(s.impl_planned_date)}")
     details = "<br>".join(lines)
@@ -168,7 +172,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
         f'<p class="kern-body kern-body--small">{details}</p>'
     ]
     if row.steps:
-        summary = _("Schritte: %(done)s von %(total)s erledigt") % {
+        summary = labels["steps"] % {
             "done": row.steps_done,
             "total": len(row.steps),
         }
@@ -191,7 +195,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
     movable = ""
     if row.can_edit:
         movable = f' implementation-card--movable" draggable="true" data-move-form="move-{key}'
-        new_status = _("Neuer Status für %(name)s") % {"name": name}
+        new_status = labels["new_status"] % {"name": name}
         parts.append(
             f'<form id="move-{key}" class="implementation-move" method="post" '
             f'action="{as_text(row.move_url)}">{csrf}'

@@ -7,6 +7,7 @@ from kompass.implementation import services
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation, ImplementationChange
 from kompass.implementation.selectors import (
+    RowTexts,
     edit_scope_for,
     suggested_priority,
     suggested_priority_value,
@@ -139,12 +140,16 @@ def test_suggested_priority(cases, current, target, expected):
 
 
 def test_suggested_priority_value_agrees_with_the_explained_one():
-    """The dashboard counts with the value alone; it must never differ from what rows explain."""
+    """The dashboard counts with the value alone; it must never differ from what rows explain.
+    A page's rows share their translated texts (RowTexts): the same value and reason."""
+    texts = RowTexts()
     for cases in (None, 0, 99, 100, 999, 1000, 50000):
         for current in (None, 0, 1, 2, 3, 4, 5):
             for target in (None, 0, 1, 2, 3, 4, 5):
                 kwargs = {"case_count": cases, "current_level": current, "target_level": target}
-                assert suggested_priority_value(**kwargs) == suggested_priority(**kwargs)[0]
+                explained = suggested_priority(**kwargs)
+                assert suggested_priority_value(**kwargs) == explained[0]
+                assert suggested_priority(**kwargs, texts=texts) == explained
 
 
 def test_suggested_priority_explains_itself():

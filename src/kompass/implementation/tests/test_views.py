@@ -709,6 +709,39 @@ def test_board_and_rollup_query_count_does_not_grow_with_the_cards(client, ws, u
     assert counts[1] <= 20, counts
 
 
+def _gettext_calls(client, url, monkeypatch) -> int:
+    from django.utils import translation
+
+    translation.gettext("")  # binds the real gettext to translation._trans
+    real = translation._trans.gettext
+    calls = []
+
+    def counting(message):
+        calls.append(message)
+        return real(message)
+
+    monkeypatch.setattr(translation._trans, "gettext", counting)
+    response = client.get(url, {"department": ""})
+    monkeypatch.setattr(translation._trans, "gettext", real)
+    assert response.status_code == 200
+    return len(calls)
+
+
+@pytest.mark.parametrize("url_name", ["implementation:list", "implementation:board"])
+def test_rows_translate_their_texts_once_per_page(client, ws, monkeypatch, url_name):
+    """Rows and cards share their labels and the parts of the suggestion's reason
+    (selectors.RowTexts, the tags' _labels): 100 cards used to ask gettext 600 times."""
+    w = ws.w
+    _records(ws)
+    client.force_login(w.lemgo_editor)
+    url = reverse(url_name, kwargs={"pk": w.lemgo.pk})
+    calls = [_gettext_calls(client, url, monkeypatch)]
+    _many_services(ws, 12)
+    Implementation.objects.filter(municipality=w.lemgo).update(priority="high")
+    calls.append(_gettext_calls(client, url, monkeypatch))
+    assert calls[0] == calls[1], calls
+
+
 def test_detail_query_count_is_constant(client, ws):
     w = ws.w
     service = ws.services[0]
