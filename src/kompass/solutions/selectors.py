@@ -404,15 +404,34 @@ def _gaps_queryset(
     return services.order_by("priority_rank", "-gap_size", "ozg_service__ozg_id", "name", "pk")
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The id and name of a solution or Kommune in an offer: all the gap list shows of them."""
+
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferUser:
+    """Another Kommune that uses or plans an offer for the Leistung, with the contact person it
+    chose to share (contact_name empty: none)."""
+
+    municipality: Named
+    state: str
+    contact_name: str = ""
+    contact_email: str = ""
+
+
 @dataclass
 class Offer:
     """A solution offered for a gap, with the Kommunen that already use it there."""
 
-    solution: Solution
+    solution: Named
     level: int
     similar_users: int
     url: str = ""
-    users: list[SolutionUsage] = field(default_factory=list)
+    users: list[OfferUser] = field(default_factory=list)
     more_users: int = 0
 
 
@@ -550,14 +569,6 @@ ORDER BY o.service_id, o.position, sh.position
     return sql, params
 
 
-def _loaded(model, db: str, **values):
-    """An instance of model with only the given fields loaded, as a query with .only() makes it
-    (Model.from_db): a quarter of the cost of model(**values), which sets every other field to
-    its default (some 15 µs for a Kommune; a page of gaps builds some 400 of them)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(db, names, [values[name] for name in names])
-
-
 def offers_for(
     services: list[Service],
     *,
@@ -577,7 +588,8 @@ def offers_for(
     Written in SQL rather than with the ORM: the ranking of offers and of users both need every
     use of every candidate with its Kommune, which one statement reads once; as two ORM queries
     (one with a per-offer subquery, one with an OR per offer) they took three times as long,
-    half of it building and reading them in Python (measured at SCALE=de).
+    half of it building and reading them in Python (measured at SCALE=de). The rows become
+    plain values (Named, OfferUser), not model instances: a page of gaps has some 400 of them.
     """
     solution_prefix = _url_prefix("solutions:detail", pk=0)
     usage_prefix = _url_prefix("solutions:usage", pk=municipality.pk, service_pk=0)
@@ -602,7 +614,6 @@ def offers_for(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    db = connection.alias
     by_service: dict[int, list[Offer]] = {}
     more_offers: dict[int, int] = {}
     offer, shown = None, None
@@ -619,12 +630,15 @@ def offers_for(
         municipality_id,
         municipality_name,
         contact_id,
-        *contact,
+        username,
+        first_name,
+        last_name,
+        email,
     ) in rows:
         if (service_id, solution_id) != shown:
             shown = (service_id, solution_id)
             offer = Offer(
-                solution=_loaded(Solution, db, id=solution_id, name=name),
+                solution=Named(solution_id, name),
                 level=level,
                 similar_users=similar,
                 url=f"{solution_prefix}{solution_id}/",
@@ -634,29 +648,11 @@ def offers_for(
             more_offers[service_id] = more
         if usage_id is None:
             continue
-        usage = _loaded(
-            SolutionUsage,
-            db,
-            id=usage_id,
-            state=state,
-            solution_id=solution_id,
-            service_id=service_id,
-            municipality_id=municipality_id,
-            contact_person_id=contact_id,
-        )
-        usage.municipality = _loaded(Municipality, db, id=municipality_id, name=municipality_name)
+        contact = {}
         if contact_id:
-            username, first_name, last_name, email = contact
-            usage.contact_person = _loaded(
-                User,
-                db,
-                id=contact_id,
-                username=username,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-            )
-        offer.users.append(usage)
+            full_name = f"{first_name} {last_name}".strip()  # as User.get_full_name()
+            contact = {"contact_name": full_name or username, "contact_email": email}
+        offer.users.append(OfferUser(Named(municipality_id, municipality_name), state, **contact))
         offer.more_users -= 1
     for gap in gaps:
         gap.offers = by_service.get(gap.service.pk, [])

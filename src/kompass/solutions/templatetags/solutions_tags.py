@@ -42,12 +42,15 @@ def shared_contact(person) -> str:
         return format_html(
             '<span class="kern-body kern-body--small">{}</span>', _("keine Ansprechperson genannt")
         )
-    name = person.get_full_name() or person.get_username()
-    if not person.email:
-        return format_html("{}", name)
-    return format_html(
-        '{}, <a class="kern-link" href="mailto:{}">{}</a>', name, person.email, person.email
-    )
+    return _contact(person.get_full_name() or person.get_username(), person.email)
+
+
+def _contact(name: str, email: str) -> str:
+    name = as_text(name)
+    if not email:
+        return name
+    email = as_text(email)
+    return f'{name}, <a class="kern-link" href="mailto:{email}">{email}</a>'
 
 
 @register.simple_tag
@@ -110,9 +113,9 @@ def _offer(gap, offer, can_edit: bool, labels: dict[str, str]) -> str:
     users = ""
     if offer.users:
         users = "".join(
-            f"<li>{as_text(usage.municipality.name)} ({labels[usage.state]}): "
-            f"{shared_contact(usage.contact_person) if usage.contact_person_id else labels['no_contact']}</li>"
-            for usage in offer.users
+            f"<li>{as_text(user.municipality.name)} ({labels[user.state]}): "
+            f"{_contact(user.contact_name, user.contact_email) if user.contact_name else labels['no_contact']}</li>"
+            for user in offer.users
         )
         if offer.more_users:
             more = ngettext(

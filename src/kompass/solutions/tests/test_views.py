@@ -4,6 +4,7 @@ by keys, usage, gaps with offers; bad input, escaping, tenants and query counts.
 import csv
 import io
 
+import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -340,7 +341,7 @@ def test_gaps_rank_offers_by_level_and_similar_users(client, ws, levels):
     offers = gaps[gap.pk].offers
     assert [o.solution.name for o in offers] == [good.name, popular.name, weak.name]
     assert offers[1].similar_users == 1
-    assert offers[1].users[0].municipality == w.lemgo
+    assert offers[1].users[0].municipality.pk == w.lemgo.pk
     page = response.content.decode()
     assert "Lemgo" in page
     assert w.lemgo_editor.email in page
@@ -499,3 +500,42 @@ def test_operator_sees_common_gaps_across_members(client, ws, levels):
     assert ws.federal.pk not in rows
     response = client.get(reverse("solutions:gaps-overview"), {"offers": "uncovered"})
     assert ws.services[0].pk not in {s.pk for s in response.context["page_obj"]}
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "email", "expected"),
+    [
+        (
+            "Sven",
+            "Sachbearbeiter",
+            "sven@demo.invalid",
+            'Sven Sachbearbeiter, <a class="kern-link" href="mailto:sven@demo.invalid">'
+            "sven@demo.invalid</a>",
+        ),
+        ("", "", "", "kontakt&lt;1&gt;"),
+        ("Ada <b>", "O'Neil & Co", "", "Ada &lt;b&gt; O&#x27;Neil &amp; Co"),
+    ],
+)
+def test_gap_rows_show_a_shared_contact_like_the_shared_contact_filter(
+    client, ws, levels, first_name, last_name, email, expected
+):
+    """The gap list's users are plain values (selectors.OfferUser), not Users: their contact is
+    drawn as the shared_contact filter draws a User (full name, else user name, escaped; a mailto
+    link if there is an address)."""
+    from kompass.accounts.tests.factories import UserFactory
+    from kompass.solutions.templatetags.solutions_tags import shared_contact
+
+    w = ws.w
+    gap = ws.services[0]
+    person = UserFactory(
+        username="kontakt<1>", first_name=first_name, last_name=last_name, email=email
+    )
+    used = make_solution(name="Formular", covers=[gap], level=4)
+    SolutionUsage.objects.create(
+        municipality=w.herford, service=gap, solution=used, contact_person=person
+    )
+    _login(client, w.lemgo_admin)
+    page = client.get(reverse("solutions:gaps", kwargs={"pk": w.lemgo.pk})).content.decode()
+    row = page.split(f'id="gap-{gap.pk}">')[1].split("</tr>")[0]
+    assert shared_contact(person) == expected
+    assert f"<li>{w.herford.name} (im Einsatz): {expected}</li>" in row
