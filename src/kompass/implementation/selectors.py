@@ -281,9 +281,8 @@ def sort_workspace(services: QuerySet[Service], sort: str | None) -> QuerySet[Se
     return services.order_by(*order)
 
 
-# The fields of a Leistung that the list rows and board cards show (with the record's values):
+# The columns of a Leistung that the list rows and board cards show besides its record's values:
 # not the long texts (legal basis, search text) a page of 100 rows would read for nothing.
-# What a list row or board card shows of a Leistung besides its record's values.
 PAGE_COLUMNS = ("pk", "name", "leika_key", "topic_id", "ozg_service_id")
 _OZG_COLUMNS = ("ozg_service__ozg_id", "ozg_service__name")
 
