@@ -28,6 +28,13 @@ class User(AbstractUser):
         return f"{full_name} ({self.username})" if full_name else self.username
 
 
+def person_name(*, username: str | None, first_name: str | None, last_name: str | None) -> str:
+    """How a person is named where only their columns were read (a LEFT JOIN may give None):
+    as User.get_full_name(), else the user name."""
+    full_name = f"{first_name or ''} {last_name or ''}".strip()
+    return full_name or (username or "")
+
+
 department_code_validator = RegexValidator(
     regex=r"^[\w.\-/]+( [\w.\-/]+)*$",
     message=_(

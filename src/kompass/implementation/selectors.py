@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kompass.accounts.choices import Role
-from kompass.accounts.models import Department, RoleAssignment, User
+from kompass.accounts.models import Department, RoleAssignment, User, person_name
 from kompass.accounts.selectors import (
     can_edit_municipality,
     can_manage_municipality,
@@ -63,8 +63,9 @@ if TYPE_CHECKING:
     from kompass.accounts.selectors import AnyUser
 
 CLOSED_STATUSES = (ImplementationStatus.DONE, ImplementationStatus.DROPPED)
-# QuerySet definitions kept per process (workspace_services): the Kommunen most recently opened,
-# at 20-45 KB each (measured at SCALE=de), so a few MB per process at most.
+# QuerySet definitions kept per process (workspace_services, services_by_pk, the gap list's
+# gaps_of): each keeps the Kommunen opened last, together about 90 KB per Kommune (tracemalloc at
+# SCALE=de), so about 11 MB per process at most (docs/operations.md).
 DEFINITIONS_PER_PROCESS = 128
 
 # --- The maturity scale (data, not an enum) --------------------------------------------------------
@@ -575,8 +576,11 @@ class WorkspaceRow:
     @property
     def contact_name(self) -> str:
         s = self.service
-        full = f"{s.impl_contact_first_name or ''} {s.impl_contact_last_name or ''}".strip()
-        return full or (s.impl_contact_username or "")
+        return person_name(
+            username=s.impl_contact_username,
+            first_name=s.impl_contact_first_name,
+            last_name=s.impl_contact_last_name,
+        )
 
     @property
     def steps_done(self) -> int:
@@ -605,6 +609,7 @@ def rows_for(
         for step in ImplementationStep.objects.filter(implementation_id__in=impl_ids):
             steps_by_impl.setdefault(step.implementation_id, []).append(step)
     texts = RowTexts()
+    closed = {s.value for s in CLOSED_STATUSES}
     rows = []
     for service in services:
         target = (
@@ -623,11 +628,7 @@ def rows_for(
                 can_edit=scope.can_edit(service.impl_department_id),
                 suggested=suggested,
                 suggested_reason=reason,
-                overdue=bool(
-                    planned
-                    and planned < today
-                    and service.impl_status not in [s.value for s in CLOSED_STATUSES]
-                ),
+                overdue=bool(planned and planned < today and service.impl_status not in closed),
                 texts=texts,
                 steps=steps_by_impl.get(service.impl_id, []),
                 detail_url=f"{url_prefix}{service.pk}/",

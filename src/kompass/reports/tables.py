@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kompass.accounts.models import person_name
 from kompass.catalogue.models import Service
 from kompass.implementation.choices import ImplementationStatus
 from kompass.implementation.selectors import CLOSED_STATUSES, RowTexts, suggested_priority
@@ -55,9 +56,10 @@ def workspace_table(services: QuerySet[Service], *, default_target: int | None) 
                 target_level=target,
                 texts=texts,
             )
-            contact = (
-                f"{s.impl_contact_first_name or ''} {s.impl_contact_last_name or ''}".strip()
-                or (s.impl_contact_username or "")
+            contact = person_name(
+                username=s.impl_contact_username,
+                first_name=s.impl_contact_first_name,
+                last_name=s.impl_contact_last_name,
             )
             department = (
                 f"{s.impl_department_code} {s.impl_department_name}".strip()

@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kompass.accounts.choices import Role
-from kompass.accounts.models import User
+from kompass.accounts.models import User, person_name
 from kompass.accounts.selectors import (
     is_platform_operator,
     is_superuser,
@@ -650,8 +650,12 @@ def offers_for(
             continue
         contact = {}
         if contact_id:
-            full_name = f"{first_name} {last_name}".strip()  # as User.get_full_name()
-            contact = {"contact_name": full_name or username, "contact_email": email}
+            contact = {
+                "contact_name": person_name(
+                    username=username, first_name=first_name, last_name=last_name
+                ),
+                "contact_email": email,
+            }
         offer.users.append(OfferUser(Named(municipality_id, municipality_name), state, **contact))
         offer.more_users -= 1
     for gap in gaps:
