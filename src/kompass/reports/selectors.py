@@ -41,6 +41,7 @@ from kompass.implementation.selectors import (
     EditScope,
     WorkspaceRow,
     rows_for,
+    services_by_pk,
     suggested_priority_value,
 )
 from kompass.municipalities.models import Municipality, Provider
@@ -232,7 +233,8 @@ def municipality_dashboard(
 
     One read of the Leistungen' few record columns (at most ~2,500 small rows) gives every count,
     the suggested priorities and the short lists; one more query loads the ≤ 3 × top Leistungen
-    that the lists show. Two topic queries; nothing grows with the number of Leistungen.
+    that the lists show, by id (services_by_pk), without the relevance conditions again. Two
+    topic queries; nothing grows with the number of Leistungen.
     """
     threshold = next((lvl.level for lvl in levels if lvl.ozg_compliant), None)
     default_target = threshold
@@ -309,8 +311,9 @@ def municipality_dashboard(
         "without_department": [pk for *_x, pk in sorted(without_department)[:top]],
         "overdue": [pk for *_x, pk in sorted(overdue)[:top]],
     }
-    wanted = {pk for pks in lists.values() for pk in pks}
-    loaded = {s.pk: s for s in services.filter(pk__in=wanted)} if wanted else {}
+    # The lists' Leistungen come from the relevant ones read above: read their rows by id alone.
+    wanted = [pk for pks in lists.values() for pk in pks]
+    loaded = {s.pk: s for s in services_by_pk(wanted, municipality=municipality)}
 
     def rows_of(key: str) -> list[WorkspaceRow]:
         return rows_for(
