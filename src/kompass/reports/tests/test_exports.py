@@ -9,6 +9,7 @@ import pytest
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 
+from kompass.accounts.models import User
 from kompass.catalogue.models import Service
 from kompass.implementation.models import Implementation
 from kompass.reports.exports import Column, Table, clean_value, neutralise, write_xlsx
@@ -100,6 +101,34 @@ def test_workspace_export_uses_the_same_filters(client, records):
     assert [r[1] for r in rows[1:]] == ["Anmeldung Wohnsitz"]
     rows = read_csv(_export(client, w, "csv", department=""))
     assert len(rows) == 5
+
+
+def test_workspace_export_names_the_contact_like_the_list(client, records):
+    """Ansprechperson: the full name, else the user name (accounts.models.person_name), empty
+    for a record without a contact or a Leistung without a record; the same in both formats."""
+    w = records.w
+    User.objects.filter(pk=w.lemgo_admin.pk).update(first_name="Lena", last_name="Lemgo")
+    User.objects.filter(pk=w.lemgo_editor.pk).update(first_name="", last_name="")
+    lemgo = Implementation.objects.filter(municipality=w.lemgo)
+    lemgo.filter(service__name="Anmeldung Wohnsitz").update(contact_person=w.lemgo_admin)
+    lemgo.filter(service__name="Abmeldung Wohnsitz").update(contact_person=w.lemgo_editor)
+    client.force_login(w.lemgo_admin)
+    expected = {
+        "Anmeldung Wohnsitz": "Lena Lemgo",
+        "Abmeldung Wohnsitz": "lemgo-sb",
+        "Meldebescheinigung erteilen": "",
+        "Hundesteuer Anmeldung": "",
+    }
+    page = client.get(reverse("implementation:list", kwargs={"pk": w.lemgo.pk}))
+    assert {
+        row.service.name: row.contact_name for row in page.context["page_obj"].object_list
+    } == expected
+    for rows in (
+        read_xlsx(_export(client, w, "xlsx"))["Leistungen"],
+        read_csv(_export(client, w, "csv")),
+    ):
+        name, contact = rows[0].index("Leistung"), rows[0].index("Ansprechperson")
+        assert {row[name]: row[contact] for row in rows[1:]} == expected
 
 
 def test_workspace_export_refuses_unknown_formats_and_other_tenants(client, records):
