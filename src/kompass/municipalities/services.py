@@ -74,7 +74,8 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
 
         # The counters of the Kommunen it regroups and of their providers change below: every
         # Kommune is locked in one sweep first, as every edit's refresh locks its Kommune first,
-        # so that edits meanwhile wait for the import (seconds) instead of deadlocking with it.
+        # so that edits meanwhile wait for the import instead of deadlocking with it (up to
+        # about half a minute at the scale of Germany when it regroups: see docs/operations.md).
         municipalities_lock(Municipality.objects.all())
         result = gemeindeverzeichnis_load(directory, classification)
         # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
