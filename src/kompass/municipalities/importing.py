@@ -168,6 +168,9 @@ class ImportResult:
     # Existing Kommunen whose Leistungen may have changed (type, level, Kreis or dissolution),
     # with their Kreise before and after: the report aggregates to refresh.
     regrouped_ids: set[int] = field(default_factory=set)
+    # Existing Kommunen whose records the global view counts under another key now: Kommune →
+    # (key before, key after), the key being its Kommunaltyp (0 for none), None while dissolved.
+    counted_types: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
 
     def summary(self) -> list[str]:
         def n(value: int) -> str:
@@ -339,6 +342,7 @@ def gemeindeverzeichnis_load(
     result.municipality_types = sum(1 for key in types if key[0] in directory.lands)
 
     existing = {row.ars: row for row in Municipality.objects.all()}
+    counted_before = {row.pk: _counted_type(row) for row in existing.values()}
     districts = {code: record for code, record in directory.districts.items() if not record.is_city}
     totals: dict[str, list[int]] = {code: [0, 0] for code in districts}
     for record in directory.municipalities.values():
@@ -424,8 +428,17 @@ def gemeindeverzeichnis_load(
     result.dissolved = len(gone)
     result.dissolved_ars = sorted(row.ars for row in gone)
     result.regrouped_ids.discard(None)
+    for row in existing.values():  # changed in place by _write_rows and above
+        if row.pk in result.regrouped_ids and _counted_type(row) != counted_before[row.pk]:
+            result.counted_types[row.pk] = (counted_before[row.pk], _counted_type(row))
     result.districts, result.municipalities = len(district_rows), len(municipality_rows)
     return result
+
+
+def _counted_type(row: Municipality) -> int | None:
+    """The key under which the global view counts a Kommune's records (reports.ServiceProgress):
+    its Kommunaltyp, 0 for none; None while it is dissolved."""
+    return None if row.dissolved_on else (row.municipality_type_id or 0)
 
 
 def _write_rows(

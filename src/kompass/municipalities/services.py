@@ -74,21 +74,20 @@ def _load_alone(directory: Gemeindeverzeichnis, classification: NrwClassificatio
 
         # The counters of the Kommunen it regroups and of their providers change below: every
         # Kommune is locked in one sweep first, as every edit's refresh locks its Kommune first,
-        # so that edits meanwhile wait for the import instead of deadlocking with it (up to
-        # about half a minute at the scale of Germany when it regroups: see docs/operations.md).
+        # so that edits meanwhile wait for the import (seconds) instead of deadlocking with it.
         municipalities_lock(Municipality.objects.all())
         result = gemeindeverzeichnis_load(directory, classification)
         # A Kommune with another type, level or Kreis has other Leistungen: its counters in the
         # comparisons change with the import, in the same transaction.
         if result.regrouped_ids:
             from kompass.reports.services import (
-                progress_rebuild,
+                progress_regroup,
                 provider_progress_rebuild,
                 topic_progress_refresh,
             )
 
             topic_progress_refresh(municipality_ids=result.regrouped_ids)
-            progress_rebuild()
+            progress_regroup(result.counted_types)
             # Their providers' sums count each Kommune under its type, and only while active.
             provider_progress_rebuild(
                 provider_ids=Provider.members.through.objects.filter(

@@ -255,15 +255,18 @@ def test_reimport_updates_by_ars_and_dissolves_missing_gemeinden(tmp_path):
 
 def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_path):
     """A dissolved Kommune leaves the comparisons in the import's transaction (its Kreis is
-    refreshed too, and the global view's counters are rebuilt): the counters equal a rebuild
-    from scratch afterwards."""
+    refreshed too, and its records leave the global view's counters): the counters equal a
+    rebuild from scratch afterwards."""
     from kompass.catalogue.tests.factories import ServiceFactory
     from kompass.implementation.models import Implementation
     from kompass.municipalities.models import Provider
     from kompass.municipalities.services import provider_members_add
     from kompass.reports.models import ProviderProgress, ServiceProgress, TopicProgress
     from kompass.reports.services import progress_rebuild, topic_progress_rebuild
-    from kompass.reports.tests.test_aggregates import assert_provider_sums_current
+    from kompass.reports.tests.test_aggregates import (
+        _global_counters,
+        assert_provider_sums_current,
+    )
 
     gemeindeverzeichnis_import(path=SAMPLE)
     service = ServiceFactory(leika_type_codes="5")  # relevant for every Kommune by default
@@ -300,9 +303,13 @@ def test_a_reimport_keeps_the_report_counters_of_regrouped_kommunen_current(tmp_
     assert simmerath.pk in result.regrouped_ids
     assert simmerath.district_id in result.regrouped_ids
     assert len(result.regrouped_ids) == 2  # a new Gebietsstand alone regroups nobody
+    assert result.counted_types == {simmerath.pk: (simmerath.municipality_type_id, None)}
     after = rows()
     assert not any(ars == "053340028028" for ars, _topic, _n in after)
     assert done_in_the_global_view() == 0  # a dissolved Kommune's records count no more
+    counters = _global_counters()
+    progress_rebuild()
+    assert _global_counters() == counters
     assert_provider_sums_current()
     assert sum(ProviderProgress.objects.values_list("relevant", flat=True)) < kept_relevant
     topic_progress_rebuild()

@@ -21,6 +21,7 @@ from kompass.reports.models import OzgProgress, ProviderProgress, ServiceProgres
 from kompass.reports.selectors import _distributions, default_levels, municipality_dashboard
 from kompass.reports.services import (
     progress_rebuild,
+    progress_regroup,
     topic_progress_rebuild,
     topic_progress_refresh,
 )
@@ -490,6 +491,45 @@ def test_the_rebuild_command_repairs_the_counters(typed):
     assert TopicProgress.objects.exists()
     assert_provider_sums_current()
     assert "Zähler neu berechnet" in output.getvalue()
+
+
+def test_regrouping_moves_records_between_kommunaltypen_like_a_rebuild(typed):
+    """progress_regroup, what an import of the Gemeindeverzeichnis does for the Kommunen it
+    regroups: another Kommunaltyp, none, a dissolution and a return leave the global view's
+    counters as a rebuild from every record leaves them, and nobody else's change."""
+    w = typed.w
+    Implementation.objects.create(
+        municipality=w.bielefeld, service=typed.services["municipal"], status="in_progress"
+    )
+    Implementation.objects.create(
+        municipality=w.herford, service=typed.services["undecided"], status="done", current_level=4
+    )
+    Municipality.objects.filter(pk=w.lippe.pk).update(dissolved_on="2025-06-30")
+    progress_rebuild()
+    before = _global_counters()
+    city, other, district = (
+        Municipality.objects.get(pk=pk).municipality_type_id
+        for pk in (w.lemgo.pk, w.bielefeld.pk, w.lippe.pk)
+    )
+    Municipality.objects.filter(pk=w.lemgo.pk).update(municipality_type_id=other)
+    Municipality.objects.filter(pk=w.herford.pk).update(dissolved_on="2026-06-30")
+    Municipality.objects.filter(pk=w.bielefeld.pk).update(municipality_type_id=None)
+    Municipality.objects.filter(pk=w.lippe.pk).update(dissolved_on=None)
+
+    progress_regroup(
+        {
+            w.lemgo.pk: (city, other),
+            w.herford.pk: (city, None),
+            w.bielefeld.pk: (other, 0),
+            w.lippe.pk: (None, district),
+            w.kreis_herford.pk: (district, district),  # regrouped, but counted as before
+        }
+    )
+
+    moved = _global_counters()
+    assert moved != before
+    progress_rebuild()
+    assert moved == _global_counters()
 
 
 def test_provider_sums_follow_members_joining_leaving_and_dissolved(admin_client, typed):
