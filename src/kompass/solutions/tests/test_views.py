@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -539,3 +540,6 @@ def test_gap_rows_show_a_shared_contact_like_the_shared_contact_filter(
     row = page.split(f'id="gap-{gap.pk}">')[1].split("</tr>")[0]
     assert shared_contact(person) == expected
     assert f"<li>{w.herford.name} (im Einsatz): {expected}</li>" in row
+    # As a filter in a template, too: the markup is safe, the parts are escaped once.
+    template = Template("{% load solutions_tags %}{{ person|shared_contact }}")
+    assert template.render(Context({"person": person})) == expected
