@@ -130,6 +130,9 @@ def test_the_same_filter_after_an_inline_edit_shows_the_change(page, ws):
     page.goto(reverse("implementation:list", kwargs={"pk": w.lemgo.pk}))
     results = page.locator("#implementation-results")
     page.get_by_label("Status", exact=True).first.select_option("open")
+    # htmx pushes the filter's URL once it has swapped the results in: only then are the rows
+    # (and the quick-edit link clicked below) those of the filtered list, not of the page before.
+    page.wait_for_url(re.compile(r"[?&]status=open"))
     announce = results.locator("[data-announce]")
     announce.get_by_text(re.compile(r"Leistungen? gefunden")).wait_for()
     before = int(announce.inner_text().split()[0])
