@@ -36,6 +36,9 @@ install: .venv/.synced node_modules/.installed  ## Install Python and front-end 
 run: install  ## Install, migrate, load reference and demo data once, serve on http://127.0.0.1:8000
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_demo --address $(HOST):$(PORT)
+	@echo "==> Background worker (large exports) started beside the server; both stop with Ctrl+C"
+	$(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 worker: install  ## Run the background task worker (imports, exports)

@@ -6,7 +6,9 @@
   PostgreSQL database share sign-ins: a session cookie from one is valid on the other, also for
   signing out; behind a TLS proxy (BEHIND_TLS_PROXY) X-Forwarded-Proto decides about HTTPS;
 * the cache: with REDIS_URL all processes share a Redis cache, without it each has its own
-  in-memory cache, and no code relies on the cache for anything that must be shared.
+  in-memory cache, and no code relies on the cache for anything that must be shared;
+* the background worker: an export queued through one application process is built by a
+  separate `manage.py db_worker` process and downloaded through the application again.
 
 The backup and process tests need PostgreSQL (DATABASE_URL); the Redis test a Redis server
 (REDIS_URL, default redis://127.0.0.1:6379/15). Without them they are skipped with the reason.
@@ -281,7 +283,7 @@ class Browser:
     def sign_in(self, username: str, password: str) -> dict[str, str]:
         status, _headers, cookies, body = self.request("GET", "/konto/anmelden/")
         assert status == 200, body[:500]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+        token = _csrf_token(body)
         status, _headers, set_cookies, body = self.request(
             "POST",
             "/konto/anmelden/",
@@ -332,6 +334,26 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[Browser]:
             process.wait()
 
 
+def _production_env() -> dict[str, str]:
+    """The environment of production processes against the test database. What every instance
+    behind one proxy shares: the key and the proxy settings."""
+    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "kompass.settings",
+            "DATABASE_URL": _database_url(connection.settings_dict["NAME"]),
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "BEHIND_TLS_PROXY": "true",
+            "SECURE_SSL_REDIRECT": "true",
+        }
+    )
+    return env
+
+
+def _csrf_token(body: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+
+
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_application_processes_share_sign_ins(tmp_path):
@@ -344,17 +366,7 @@ def test_two_application_processes_share_sign_ins(tmp_path):
     user = UserFactory(username="zwei-prozesse", first_name="Paula", last_name="Prozess")
     user.password = hasher.encode(PASSWORD, hasher.salt())
     user.save(update_fields=["password"])
-    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kompass.settings",
-            "DATABASE_URL": _database_url(connection.settings_dict["NAME"]),
-            # What every instance behind one proxy shares: the key and the proxy settings.
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "BEHIND_TLS_PROXY": "true",
-            "SECURE_SSL_REDIRECT": "true",
-        }
-    )
+    env = _production_env()
     with gunicorn(env, tmp_path / "a.log") as first, gunicorn(env, tmp_path / "b.log") as second:
         # Without X-Forwarded-Proto: https a request counts as plain HTTP and is redirected.
         status, headers, _cookies, _body = second.request("GET", "/konto/", via_proxy=False)
@@ -373,7 +385,7 @@ def test_two_application_processes_share_sign_ins(tmp_path):
 
         # Signing out on the second process ends the session on the first one too.
         status, _headers, _set, body = second.request("GET", "/konto/", cookies=cookies)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+        token = _csrf_token(body)
         status, _headers, _set, _body = second.request(
             "POST", "/konto/abmelden/", cookies=cookies, form={"csrfmiddlewaretoken": token}
         )
@@ -381,6 +393,53 @@ def test_two_application_processes_share_sign_ins(tmp_path):
         status, headers, _cookies, _body = first.request("GET", "/konto/", cookies=cookies)
         assert status == 302
         assert "/konto/anmelden/" in headers["location"]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_process_builds_an_export_queued_through_the_application(tmp_path):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from kompass.accounts.choices import Role
+    from kompass.accounts.tests.factories import PASSWORD, UserFactory, grant
+    from kompass.municipalities.tests.factories import MunicipalityFactory, ProviderFactory
+
+    members = [MunicipalityFactory(name="Blomberg, Stadt"), MunicipalityFactory(name="Barntrup")]
+    provider = ProviderFactory(name="Test-RZ", slug="test-rz")
+    provider.members.add(*members)
+    hasher = Argon2PasswordHasher()
+    user = UserFactory(username="export-betrieb")
+    user.password = hasher.encode(PASSWORD, hasher.salt())
+    user.save(update_fields=["password"])
+    grant(user, Role.OPERATOR, provider=provider)
+    env = _production_env()
+    with gunicorn(env, tmp_path / "web.log") as server:
+        cookies = server.sign_in(user.username, PASSWORD)
+        heatmap = f"/auswertungen/it-dienstleister/{provider.pk}/"
+        status, _headers, _set, body = server.request("GET", heatmap, cookies=cookies)
+        assert status == 200, body[:500]
+        status, headers, _set, body = server.request(
+            "POST",
+            f"{heatmap}export.csv",
+            cookies=cookies,
+            form={"csrfmiddlewaretoken": _csrf_token(body)},
+        )
+        assert status == 302, body[:2000]
+        export_page = urlsplit(headers["location"]).path
+        status, _headers, _set, body = server.request("GET", export_page, cookies=cookies)
+        assert "Wartet auf den Hintergrunddienst" in body
+
+        # The worker as the systemd unit runs it, but only until the queue is empty.
+        worker = [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"]
+        _run([*worker, "--no-reload"], env=env)
+
+        status, _headers, _set, body = server.request("GET", export_page, cookies=cookies)
+        assert "Die Datei ist fertig (2 Zeilen)." in body
+        status, headers, _set, body = server.request("GET", f"{export_page}datei", cookies=cookies)
+        assert status == 200
+        assert headers["content-type"].startswith("text/csv")
+        names = {line.split(";")[0] for line in body.lstrip("\ufeff").splitlines()[1:]}
+        assert names == {"Blomberg, Stadt", "Barntrup"}
 
 
 # --- Cache --------------------------------------------------------------------------------------

@@ -35,3 +35,16 @@ class SizeClass(models.TextChoices):
 class ExportFormat(models.TextChoices):
     XLSX = "xlsx", _("Excel (XLSX)")
     CSV = "csv", _("CSV")
+
+
+class ExportKind(models.TextChoices):
+    """What a background export produces (reports.background.BUILDERS)."""
+
+    HEATMAP = "heatmap", _("Heatmap eines IT-Dienstleisters")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("wartet auf den Hintergrunddienst")
+    RUNNING = "running", _("wird erstellt")
+    DONE = "done", _("fertig")
+    FAILED = "failed", _("fehlgeschlagen")

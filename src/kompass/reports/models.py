@@ -7,8 +7,15 @@ by services.topic_progress_refresh inside the transaction of every implementatio
 rebuilt set-based by services.topic_progress_rebuild after bulk loads.
 """
 
+import datetime
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from kompass.reports.choices import ExportFormat, ExportKind, ExportStatus
 
 
 class TopicProgress(models.Model):
@@ -188,3 +195,84 @@ class ProviderProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}/{self.type_key}/{self.topic_key}: {self.done}/{self.relevant}"
+
+
+class Export(models.Model):
+    """A file that the background worker writes for one person: exports too large to produce
+    within a request (the heat map of a provider covers up to all ~11,000 Kommunen).
+
+    The person sees its progress (done of total) and downloads the finished file from the
+    database; only they can see it (reports.background.export_get_for_user). Files are kept
+    for EXPORT_KEEP_DAYS and purged when a later export is requested. The id is a UUID so that
+    the address of an export gives nothing away about others.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # reports_export_of_person leads with it
+        verbose_name=_("angefordert von"),
+    )
+    kind = models.CharField(_("Art"), max_length=20, choices=ExportKind.choices)
+    fmt = models.CharField(_("Format"), max_length=10, choices=ExportFormat.choices)
+    # What to export, as the builder of the kind reads it (e.g. the provider and the filter).
+    params = models.JSONField(_("Auswahl"), default=dict)
+    title = models.CharField(_("Titel"), max_length=300)
+    status = models.CharField(
+        _("Stand"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(_("erledigt"), default=0)
+    total = models.PositiveIntegerField(_("insgesamt"), null=True, blank=True)
+    filename = models.CharField(_("Dateiname"), max_length=300, blank=True)
+    content = models.BinaryField(_("Datei"), null=True, editable=False)
+    size = models.PositiveIntegerField(_("Größe in Bytes"), null=True, blank=True)
+    error = models.TextField(_("Fehlermeldung"), blank=True)
+    created_at = models.DateTimeField(_("angefordert am"), auto_now_add=True, db_index=True)
+    # Last sign of life of the worker (claim, progress): a running export without one for
+    # STALLED_AFTER lost its worker (killed, host down) and is shown as interrupted.
+    updated_at = models.DateTimeField(_("zuletzt bearbeitet"), default=timezone.now)
+    finished_at = models.DateTimeField(_("fertig am"), null=True, blank=True)
+
+    STALLED_AFTER = datetime.timedelta(minutes=15)
+    WAITING_HINT_AFTER = datetime.timedelta(minutes=1)
+
+    class Meta:
+        verbose_name = _("Export")
+        verbose_name_plural = _("Exporte")
+        indexes = [
+            models.Index(
+                "requested_by", models.F("created_at").desc(), name="reports_export_of_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.fmt}, {self.status})"
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but the worker has not reported for STALLED_AFTER."""
+        return (
+            self.status == ExportStatus.RUNNING
+            and self.updated_at < timezone.now() - self.STALLED_AFTER
+        )
+
+    @property
+    def waiting_long(self) -> bool:
+        """Still queued after WAITING_HINT_AFTER: is a worker running at all?"""
+        return (
+            self.status == ExportStatus.QUEUED
+            and self.created_at < timezone.now() - self.WAITING_HINT_AFTER
+        )
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it (the page stops asking)."""
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED) or self.stalled
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))

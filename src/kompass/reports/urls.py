@@ -26,4 +26,7 @@ urlpatterns = [
     ),
     path("it-dienstleister/<int:pk>/", views.heatmap, name="heatmap"),
     path("it-dienstleister/<int:pk>/export.<str:fmt>", views.heatmap_export, name="heatmap-export"),
+    path("exporte/", views.export_list, name="export-list"),
+    path("exporte/<uuid:pk>/", views.export_detail, name="export"),
+    path("exporte/<uuid:pk>/datei", views.export_download, name="export-download"),
 ]

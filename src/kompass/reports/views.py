@@ -1,32 +1,39 @@
 """Evaluation pages: the entry page, a Kommune's dashboard (and its printable report), the
 benchmark, the global Reifegrad of a Leistung and of an OZG-Leistung, the provider heat map, and
-the XLSX/CSV exports of each of them and of the workspace's Leistungen list.
+the XLSX/CSV exports of each of them and of the workspace's Leistungen list. The heat map's
+export is built by the background worker (reports.background): its page, download and the
+person's list of exports are here too.
 
 Access: Kommune pages through municipality_get_for_user (404 for other tenants); the heat map
 through provider_get_for_reports (operators and provider-wide readers); the global views are
-open to every signed-in person, but name only Kommunen the person may see.
+open to every signed-in person, but name only Kommunen the person may see; an export made in
+the background only to the person who asked for it (404 for everyone else).
 """
 
 from __future__ import annotations
 
+import io
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kompass.accounts.selectors import department_ids_of, municipality_get_for_user
 from kompass.catalogue.models import OzgService, Service
 from kompass.implementation import selectors as workspace
 from kompass.implementation.forms import WorkspaceFilterForm
 from kompass.municipalities.models import Municipality
-from kompass.reports import selectors, tables
-from kompass.reports.choices import ExportFormat
-from kompass.reports.exports import Column, Table, csv_response, xlsx_response
-from kompass.reports.filters import MemberFilterSet
+from kompass.reports import background, selectors, tables
+from kompass.reports.choices import ExportFormat, ExportKind, ExportStatus
+from kompass.reports.exports import XLSX_TYPE, Column, Table, csv_response, xlsx_response
 
 PER_PAGE = 50
-EXPORT_CHUNK = 500
+# The filters of the heat map that its export takes over.
+HEATMAP_FILTERS = ("district", "municipality_type")
 
 
 def _export(fmt: str, tables_: list[Table], *, stem: str, csv_table: Table | None = None):
@@ -261,9 +268,7 @@ def _kept_sums(provider, filterset) -> tuple | None:
 
 def _members(request: HttpRequest, pk: int):
     provider = selectors.provider_get_for_reports(user=request.user, pk=pk)
-    members = selectors.provider_members(provider)
-    filterset = MemberFilterSet(request.GET, members=members)
-    filtered = filterset.qs if filterset.is_valid() else members
+    filterset, filtered = background.provider_members_filtered(provider, request.GET)
     return provider, filterset, filtered
 
 
@@ -284,20 +289,81 @@ def heatmap(request: HttpRequest, pk: int) -> HttpResponse:
             "page_obj": page,
             "heatmap": heat,
             "query": request.GET.urlencode(),
+            "export_query": _heatmap_export_query(request),
         },
     )
 
 
+def _heatmap_export_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in list(query):
+        if key not in HEATMAP_FILTERS or not query[key]:
+            del query[key]
+    return query.urlencode()
+
+
+def _heatmap_title(provider, filterset) -> str:
+    """ "Heatmap <provider>", followed by the chosen Kreis and Kommunaltyp."""
+    parts = [_("Heatmap %(name)s") % {"name": provider.name}]
+    if filterset.is_valid():
+        for name in HEATMAP_FILTERS:
+            value = filterset.form.cleaned_data.get(name)
+            if value:
+                parts.append(str(dict(filterset.form.fields[name].choices)[value]))
+    return ", ".join(parts)
+
+
 @login_required
+@require_POST
 def heatmap_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    provider, _filterset, filtered = _members(request, pk)
-    topics = selectors.heatmap_topics()
+    """Queue the heat map of all filtered members for the background worker; the export's page
+    shows its progress and, when it is done, the download."""
+    provider, filterset, _filtered = _members(request, pk)
+    if fmt not in ExportFormat.values:
+        raise Http404
+    export = background.export_request(
+        actor=request.user,
+        kind=ExportKind.HEATMAP,
+        fmt=fmt,
+        params={"provider": provider.pk, "query": _heatmap_export_query(request)},
+        title=_heatmap_title(provider, filterset),
+    )
+    return redirect("reports:export", pk=export.pk)
 
-    def rows():
-        # Chunks of Kommunen: two queries per chunk, never all records in memory.
-        paginator = Paginator(filtered, EXPORT_CHUNK)
-        for number in paginator.page_range:
-            chunk = list(paginator.page(number).object_list)
-            yield from selectors.heatmap_rows(topics=topics, page=chunk)
 
-    return _export(fmt, [tables.heatmap_table(topics, rows())], stem=f"Heatmap {provider.name}")
+# --- Exports built in the background ----------------------------------------------------------
+
+
+@login_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The person's exports of the last days, newest first."""
+    page = Paginator(background.exports_of(request.user), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reports/export_list.html",
+        {"page_obj": page, "keep_days": background.EXPORT_KEEP_DAYS},
+    )
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """An export's progress; htmx polls the status part of it until the export is finished."""
+    export = background.export_get_for_user(user=request.user, pk=pk)
+    template = "reports/_export_status.html" if request.htmx else "reports/export_detail.html"
+    return render(request, template, {"export": export})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The finished file; before that, the export's page."""
+    export = background.export_get_for_user(user=request.user, pk=pk, with_content=True)
+    if export.status != ExportStatus.DONE:
+        return redirect("reports:export", pk=export.pk)
+    return FileResponse(
+        io.BytesIO(export.content),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=XLSX_TYPE if export.fmt == ExportFormat.XLSX else "text/csv; charset=utf-8",
+    )

@@ -13,7 +13,14 @@ from kompass.catalogue.tests.factories import OzgServiceFactory, ServiceFactory
 
 # The entry page sends a person with exactly one Kommune to its dashboard (302), lists the
 # visible Kommunen for everyone else: tested role by role in test_views.py.
-SPECIAL = {"reports:overview": "signed-in only; redirects to the only Kommune's dashboard"}
+SPECIAL = {
+    "reports:overview": "signed-in only; redirects to the only Kommune's dashboard",
+    # An export made in the background belongs to the person who asked for it: everyone else
+    # gets 404 (test_background_exports.py, role by role).
+    "reports:export-list": "signed-in only; lists the person's own exports",
+    "reports:export": "the requester only; 404 for everyone else",
+    "reports:export-download": "the requester only; 404 for everyone else",
+}
 
 _ALL = {"lemgo": 200, "herford": 200, "bielefeld": 200}
 EXPECTED = {
@@ -87,7 +94,7 @@ TENANT_PAGES: dict[str, tuple[str, Callable, tuple[str, ...]]] = {
     "reports:benchmark": ("view", _kommune, ("GET",)),
     "reports:benchmark-export": ("view", _kommune_export("xlsx"), ("GET",)),
     "reports:heatmap": ("provider_view", _provider, ("GET",)),
-    "reports:heatmap-export": ("provider_view", _provider_export, ("GET",)),
+    "reports:heatmap-export": ("provider_view", _provider_export, ("POST",)),
     "reports:service-global": ("signed_in", _service, ("GET",)),
     "reports:service-global-export": ("signed_in", _service_export, ("GET",)),
     "reports:ozg-global": ("signed_in", _ozg, ("GET",)),

@@ -1,8 +1,11 @@
 """The evaluation pages in a real browser: axe-core WCAG 2.1 AA on every page, and the dashboard's
 charts drawn under the strict Content-Security-Policy (no bypass)."""
 
+import re
+
 import pytest
 from django.urls import reverse
+from python_calamine import CalamineWorkbook
 
 from kompass.accounts.tests.factories import PASSWORD
 from kompass.implementation.models import Implementation
@@ -127,3 +130,31 @@ def test_reader_sees_only_allowed_data(page, assert_accessible, data):
     assert response.status == 404
     response = page.goto(reverse("reports:heatmap", kwargs={"pk": w.provider.pk}))
     assert response.status == 404
+
+
+def test_the_heat_map_export_shows_its_progress_and_is_downloaded(page, assert_accessible, data):
+    from django.core.management import call_command
+
+    w = data.w
+    sign_in(page, "betrieb")
+    page.goto(reverse("reports:heatmap", kwargs={"pk": w.provider.pk}))
+    page.get_by_role("button", name="Heatmap als Excel (XLSX) erstellen").click()
+    page.get_by_role("heading", name="Heatmap krz", level=1).wait_for()
+    assert page.get_by_text("Wartet auf den Hintergrunddienst").is_visible()
+    assert_accessible(page)
+    # The worker runs while the page is open; the page learns of the file without a reload.
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    page.get_by_text("Die Datei ist fertig").wait_for()
+    assert_accessible(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("herunterladen")).click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("heatmap-krz-")
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = CalamineWorkbook.from_path(download.path())
+    rows = workbook.get_sheet_by_name("Heatmap").to_python()
+    members = w.provider.members.filter(dissolved_on=None).count()
+    assert len(rows) - 1 == members
+    page.goto(reverse("reports:export-list"))
+    assert page.get_by_role("link", name="Heatmap krz").count() == 1
+    assert_accessible(page)

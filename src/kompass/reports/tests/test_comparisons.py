@@ -12,11 +12,11 @@ from kompass.accounts.tests.factories import UserFactory, grant
 from kompass.catalogue.tests.factories import OzgServiceFactory, ServiceFactory
 from kompass.implementation.models import Implementation
 from kompass.municipalities.models import Municipality
-from kompass.municipalities.tests.factories import MunicipalityFactory, MunicipalityTypeFactory
+from kompass.municipalities.tests.factories import MunicipalityFactory
 from kompass.relevance.models import Deviation
 from kompass.relevance.selectors import relevant_services_for
 from kompass.reports import selectors
-from kompass.reports.services import progress_rebuild, topic_progress_rebuild
+from kompass.reports.services import progress_rebuild
 from kompass.reports.tests.conftest import read_csv, read_xlsx
 
 
@@ -166,43 +166,6 @@ def test_ozg_view(client, spread, django_assert_max_num_queries):
 # --- Benchmark ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def peers(ws):
-    """Lemgo and five more Kommunen of its type in the krz area; two more elsewhere in NRW."""
-    w = ws.w
-    city = MunicipalityTypeFactory(code="mittlere-stadt", name="Mittlere Stadt")
-    Municipality.objects.filter(pk=w.lemgo.pk).update(municipality_type=city, population=40_000)
-    w.lemgo.refresh_from_db()
-    members = [
-        MunicipalityFactory(
-            name=f"Peer {n}", municipality_type=city, population=30_000 + n * 1000, district=w.lippe
-        )
-        for n in range(5)
-    ]
-    w.provider.members.add(*members)
-    elsewhere = [
-        MunicipalityFactory(
-            name=f"Fern {n}", municipality_type=city, population=60_000, district=w.kreis_herford
-        )
-        for n in range(2)
-    ]
-    done_counts = {
-        w.lemgo: 2,
-        members[0]: 4,
-        members[1]: 3,
-        members[2]: 1,
-        members[3]: 0,
-        members[4]: 2,
-        elsewhere[0]: 4,
-        elsewhere[1]: 4,
-    }
-    for municipality, done in done_counts.items():
-        for service in ws.services[:done]:
-            Implementation.objects.create(municipality=municipality, service=service, status="done")
-    topic_progress_rebuild()
-    return ws, members, elsewhere
-
-
 def test_benchmark_ranks(client, peers):
     ws, members, elsewhere = peers
     w = ws.w
@@ -275,15 +238,7 @@ def test_heatmap_covers_all_members_and_filters(client, peers, django_assert_max
     assert {r.municipality for r in filtered} == {w.kreis_herford, w.herford}
     by_type = client.get(url, {"municipality_type": w.lemgo.municipality_type_id})
     assert {r.municipality for r in by_type.context["heatmap"].rows} == {w.lemgo, *members}
-    sheet = read_xlsx(
-        client.get(
-            reverse("reports:heatmap-export", kwargs={"pk": w.provider.pk, "fmt": "xlsx"}),
-            {"municipality_type": w.lemgo.municipality_type_id},
-        )
-    )["Heatmap"]
-    assert sorted(row[0] for row in sheet[1:]) == sorted(m.name for m in [w.lemgo, *members])
-    lemgo_row = next(row for row in sheet[1:] if row[0] == w.lemgo.name)
-    assert lemgo_row[-3:] == [50.0, 4, 2]
+    # Its export (built in the background) is tested in test_background_exports.py.
 
 
 def test_heatmap_for_provider_readers(client, peers):
