@@ -24,6 +24,7 @@ SCENARIO_TITLES = {
     "reports_benchmark": "Benchmark of a Kommune among comparable Kommunen",
     "reports_heatmap": "Provider heat map of all Kommunen of the scale, paginated and filtered",
     "workspace_export": "XLSX export of a Kommune's whole Leistungen list",
+    "heatmap_export": "Heat map export of all Kommunen, built by the background worker",
     "solutions_gaps": "Lücken und Angebote (gap list with ~500 solutions), pages and filter",
 }
 ENGINE_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -69,6 +70,13 @@ def _result_cell(figures: dict) -> str:
             )
             cell += f"; peak Python memory of one export (tracemalloc): {peaks}"
         return cell
+    if "xlsx" in figures and "csv" in figures:
+        xlsx, csv = figures["xlsx"], figures["csv"]
+        return (
+            f"{xlsx['rows']:,} rows: XLSX {xlsx['seconds']:.1f} s ({xlsx['bytes'] / 2**20:.1f} MiB, "
+            f"peak Python memory {xlsx['peak_mib']:.1f} MiB), CSV {csv['seconds']:.1f} s "
+            f"({csv['bytes'] / 2**20:.1f} MiB)"
+        )
     if "rebuilt_rows" in figures:
         return (
             f"{figures['seconds']:.1f} s, {figures['rebuilt_rows']:,} rows for "

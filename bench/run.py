@@ -25,6 +25,9 @@ Scenarios (targets from the project's issues):
                                      (dashboards, issue 6: p95 < 300 ms; issue 8: at 8 clients)
     workspace_export   the XLSX export of a measured Kommune's whole list (~2,000–2,500 rows)
                        (issue 6: < 3 s, memory bounded: peak of one export with tracemalloc)
+    heatmap_export     the bench provider's heat map of every Kommune of the scale as the
+                       background worker builds it, XLSX and CSV (timed in-process after the
+                       load runs, peak memory with tracemalloc; no target)
     solutions_gaps     "Lücken und Angebote" of the measured Kommunen (~500 solutions), pages,
                        the filter for gaps without offers (issue 7: p95 < 200 ms)
 
@@ -585,6 +588,33 @@ def _run_engine(
                     # Right after the page's one-client run: this machine's speed drifts by a
                     # quarter within minutes, and the ratio compares the two.
                     _add_floor(config, scenarios[f"{name}:{engine}"], database.url, probes[name])
+        if "reports_heatmap" in pages:
+            # After the load runs, alone on the machine as the worker would be.
+            _say(config, "    heatmap_export: the background export of every Kommune …")
+            (heat_export,) = run_steps(
+                [
+                    {
+                        "step": "heatmap_export",
+                        "operator": accounts["operator"],
+                        "provider": f"bench-{config.scale}",
+                    }
+                ],
+                env=engine_env,
+                timeout=900,
+            )
+            figures = {key: heat_export[key] for key in ("xlsx", "csv")}
+            scenarios[f"heatmap_export:{engine}"] = {
+                "scenario": "heatmap_export",
+                **common,
+                **figures,
+                "seconds": figures["xlsx"]["seconds"],
+                "target": "– (reported; built by the background worker, no stated target)",
+            }
+            _say(
+                config,
+                f"    heatmap_export {figures['xlsx']['rows']:,} rows: XLSX "
+                f"{figures['xlsx']['seconds']:.1f} s, CSV {figures['csv']['seconds']:.1f} s",
+            )
     except Exception as error:
         _say(config, f"    FAILED: {error}")
         for name in TARGETS:

@@ -787,6 +787,46 @@ def _export_memory(urls: list[str], *, username: str) -> list[dict]:
     return result
 
 
+def step_heatmap_export(*, operator: str, provider: str) -> dict:
+    """The provider heat map's background export of all its members (every Kommune of the
+    scale), built as the worker builds it (reports.background.export_build), XLSX and CSV:
+    seconds, rows, file size; then the XLSX once more under tracemalloc for its peak memory."""
+    import tracemalloc
+
+    from django.contrib.auth import get_user_model
+
+    from kompass.municipalities.models import Provider
+    from kompass.reports import background
+    from kompass.reports.choices import ExportKind
+    from kompass.reports.models import Export
+
+    actor = get_user_model().objects.get(username=operator)
+    params = {"provider": Provider.objects.get(slug=provider).pk, "query": ""}
+
+    def build(fmt: str) -> tuple[float, Export]:
+        export = background.export_request(
+            actor=actor, kind=ExportKind.HEATMAP, fmt=fmt, params=params, title="Heatmap Bench"
+        )
+        started = time.perf_counter()
+        background.export_build(export_id=str(export.pk))
+        seconds = time.perf_counter() - started
+        return seconds, Export.objects.defer("content").get(pk=export.pk)
+
+    build("csv")  # warm-up: imports, translations
+    figures: dict = {}
+    for fmt in ("xlsx", "csv"):
+        seconds, export = build(fmt)
+        assert export.status == "done", export.error
+        figures[fmt] = {"seconds": round(seconds, 2), "rows": export.total, "bytes": export.size}
+    tracemalloc.start()
+    build("xlsx")
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    figures["xlsx"]["peak_mib"] = round(peak / 2**20, 1)
+    Export.objects.filter(requested_by=actor).delete()
+    return figures
+
+
 # The evaluation and marketplace scenarios → who loads them ("admin": the measured Kommunen's
 # admin; "operator": the bench provider's operator, who sees every Kommune of the scale).
 REPORT_SCENARIO_USERS = {
@@ -801,6 +841,7 @@ REPORT_SCENARIO_USERS = {
 
 STEPS: dict[str, Callable[..., dict]] = {
     "reports_urls": step_reports_urls,
+    "heatmap_export": step_heatmap_export,
     "profile_urls": step_profile_urls,
     "implementation_urls": step_implementation_urls,
     "generate": step_generate,

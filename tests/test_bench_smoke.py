@@ -254,6 +254,14 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     assert all(item["rows"] > 0 for item in export["memory"])
     assert any("status=done" in item["url"] for item in export["memory"])
     assert all(rows > 0 for rows in export["rows"].values())
+    # The heat map's background export of every Kommune of the scale, as the worker builds it.
+    heat_export = results["scenarios"][f"heatmap_export:{engine}"]
+    members = heat_export["xlsx"]["rows"]
+    assert members == heat_export["csv"]["rows"] > len(DEMO_DISTRICT_CODES)
+    assert heat_export["xlsx"]["bytes"] > 0
+    assert heat_export["csv"]["bytes"] > 0
+    assert heat_export["xlsx"]["peak_mib"] > 0
+    assert heat_export["seconds"] == heat_export["xlsx"]["seconds"] > 0
 
     table = markdown(results)
     assert "| Scenario | Engine |" in table

@@ -101,16 +101,22 @@ def _heatmap(export: Export, progress: Progress) -> tuple[int, list[Table]]:
         provider, QueryDict(export.params.get("query", ""))
     )
     topics = selectors.heatmap_topics()
-    total = members.count()
+    # The members are fixed at the start, in the heat map's order: the chunks neither skip nor
+    # repeat a Kommune that joins, leaves or is renamed meanwhile (as OFFSET pages could).
+    ids = list(members.values_list("pk", flat=True))
 
     def rows() -> Iterator[selectors.HeatRow]:
         # Chunks of Kommunen: two queries each, never all counters in memory.
-        for offset in range(0, total, EXPORT_CHUNK):
-            chunk = list(members[offset : offset + EXPORT_CHUNK])
+        for start in range(0, len(ids), EXPORT_CHUNK):
+            chunk_ids = ids[start : start + EXPORT_CHUNK]
+            by_pk = Municipality.objects.select_related("district", "municipality_type").in_bulk(
+                chunk_ids
+            )
+            chunk = [by_pk[pk] for pk in chunk_ids if pk in by_pk]
             yield from selectors.heatmap_rows(topics=topics, page=chunk)
-            progress(offset + len(chunk))
+            progress(start + len(chunk_ids))
 
-    return total, [tables.heatmap_table(topics, rows())]
+    return len(ids), [tables.heatmap_table(topics, rows())]
 
 
 BUILDERS: dict[str, Callable[[Export, Progress], tuple[int, list[Table]]]] = {

@@ -56,7 +56,15 @@ def overview(request: HttpRequest) -> HttpResponse:
     if len(first_two) == 1 and not providers:
         return redirect("reports:dashboard", pk=first_two[0].pk)
     page = Paginator(municipalities, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reports/overview.html", {"page_obj": page, "providers": providers})
+    return render(
+        request,
+        "reports/overview.html",
+        {
+            "page_obj": page,
+            "providers": providers,
+            "has_exports": bool(providers) and background.exports_of(request.user).exists(),
+        },
+    )
 
 
 # --- The Kommune dashboard --------------------------------------------------------------------

@@ -28,6 +28,15 @@ def _request(client, w, fmt="xlsx", **filters):
     return client.post(url)
 
 
+@pytest.fixture
+def requested(client, peers):
+    """The operator has asked for the XLSX heat map of all members (not built yet)."""
+    w = peers[0].w
+    client.force_login(w.operator)
+    _request(client, w)
+    return w
+
+
 def _only_export() -> Export:
     (export,) = Export.objects.all()
     return export
@@ -123,11 +132,8 @@ def test_progress_is_reported_while_the_file_is_written(client, peers, monkeypat
 
 
 @pytest.mark.parametrize("role", ["lemgo_admin", "sponsor", "reader", "herford_admin"])
-def test_an_export_is_the_requesters_only(client, peers, role):
-    ws, _members, _elsewhere = peers
-    w = ws.w
-    client.force_login(w.operator)
-    _request(client, w)
+def test_an_export_is_the_requesters_only(client, requested, role):
+    w = requested
     run_queued_tasks()
     export = _only_export()
     # Another operator of the same provider does not see it either.
@@ -193,11 +199,8 @@ def test_export_and_task_are_written_together(client, peers, monkeypatch):
     assert not Export.objects.exists()
 
 
-def test_a_requester_who_lost_access_gets_no_file(client, peers):
-    ws, _members, _elsewhere = peers
-    w = ws.w
-    client.force_login(w.operator)
-    _request(client, w)
+def test_a_requester_who_lost_access_gets_no_file(client, requested):
+    w = requested
     RoleAssignment.objects.filter(user=w.operator).delete()
     run_queued_tasks()
     export = Export.objects.get()
@@ -213,13 +216,8 @@ def test_a_requester_who_lost_access_gets_no_file(client, peers):
 
 
 def test_an_error_fails_the_export_with_a_message_and_the_task_with_its_cause(
-    client, peers, monkeypatch
+    client, requested, monkeypatch
 ):
-    ws, _members, _elsewhere = peers
-    w = ws.w
-    client.force_login(w.operator)
-    _request(client, w)
-
     def broken(*, topics, page):
         raise ValueError("counter table unreadable")
 
@@ -252,12 +250,9 @@ def test_an_export_is_built_once(client, peers):
 
 
 def test_the_list_shows_the_persons_exports_and_old_ones_are_purged(
-    client, peers, django_assert_max_num_queries
+    client, requested, django_assert_max_num_queries
 ):
-    ws, _members, _elsewhere = peers
-    w = ws.w
-    client.force_login(w.operator)
-    _request(client, w)
+    w = requested
     run_queued_tasks()
     first = _only_export()
     Export.objects.filter(pk=first.pk).update(
@@ -292,11 +287,7 @@ def test_the_heat_map_page_offers_the_exports_with_its_filter(client, peers):
     assert "csrfmiddlewaretoken" in page
 
 
-def test_a_long_wait_and_a_lost_worker_are_explained(client, peers):
-    ws, _members, _elsewhere = peers
-    w = ws.w
-    client.force_login(w.operator)
-    _request(client, w)
+def test_a_long_wait_and_a_lost_worker_are_explained(client, requested):
     export = _only_export()
     url = reverse("reports:export", kwargs={"pk": export.pk})
     hint = "läuft der Hintergrunddienst wohl nicht"
@@ -321,3 +312,13 @@ def test_a_long_wait_and_a_lost_worker_are_explained(client, peers):
     assert 'hx-trigger="every 1s"' not in page
     listed = client.get(reverse("reports:export-list")).content.decode()
     assert ">unterbrochen<" in listed
+
+
+def test_the_evaluations_page_links_to_the_persons_exports(client, peers):
+    ws, _members, _elsewhere = peers
+    w = ws.w
+    client.force_login(w.operator)
+    link = reverse("reports:export-list")
+    assert link not in client.get(reverse("reports:overview")).content.decode()
+    _request(client, w)
+    assert link in client.get(reverse("reports:overview")).content.decode()
