@@ -79,23 +79,34 @@ def catalogue_import(
         release = CatalogueRelease.objects.create(
             label=label[:200], source=_source_of(directory)[:500], imported_by=imported_by
         )
+        counted_before = _counted_catalogue()
         release = apply_release(parsed, release=release)
-        if any(
-            (
-                release.added_count,
-                release.changed_count,
-                release.retired_count,
-                release.restored_count,
-            )
-        ):
+        if _counted_catalogue() != counted_before:
             _report_counters_rebuild()
     tables_analyze(Topic, LifeSituation, OzgService, Service, Service.leika_types.through)
     return release
 
 
+def _counted_catalogue() -> tuple[frozenset, int]:
+    """What the report counters read of the catalogue: per LeiKa-Leistung whether it is current,
+    its LeiKa-Typen (the relevance by Kommunaltyp), its Themenfeld and OZG-Leistung; and the
+    lowest OZG-compliant Reifegrad. A release that changes none of it (new names, descriptions,
+    Lebenslagen; the usual case) leaves every counter as it is."""
+    from kompass.reports.services import compliant_threshold
+
+    services = frozenset(
+        (pk, retired_in_id is None, codes, topic_id, ozg_service_id)
+        for pk, retired_in_id, codes, topic_id, ozg_service_id in Service.objects.values_list(
+            "pk", "retired_in_id", "leika_type_codes", "topic_id", "ozg_service_id"
+        )
+    )
+    return services, compliant_threshold()
+
+
 def _report_counters_rebuild() -> None:
     """New, retired or moved Leistungen change every Kommune's counters in the comparisons
-    (reports.TopicProgress): rebuilt in the import's transaction, when there are any."""
+    (reports.TopicProgress) and the global view (reports.ServiceProgress, OzgProgress): rebuilt
+    in the import's transaction (about a minute for all of Germany, while saves wait)."""
     from kompass.reports.models import TopicProgress
     from kompass.reports.services import progress_rebuild, topic_progress_rebuild
 

@@ -360,6 +360,59 @@ def test_a_new_release_rebuilds_the_report_counters_in_its_transaction():
     assert after == Service.objects.current().filter(leika_type_codes="5").count() * kommunen
 
 
+def _release_a_with(tmp_path, old: str, new: str) -> Path:
+    """Release A with one line of its LeiKa file changed."""
+    changed = tmp_path / "changed"
+    shutil.copytree(RELEASE_A, changed)
+    leika = changed / "leika_leistungen_ozg_kdn2019.csv"
+    text = leika.read_text(encoding="utf-8")
+    assert old in text
+    leika.write_text(text.replace(old, new), encoding="utf-8")
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("new_line", "rebuilt"),
+    [
+        # A new name is reported as a change, but no counter reads it: nothing is recomputed
+        # (that takes about a minute for all of Germany, during which saves wait).
+        ("99050012104000,Gewerbe anmelden,5,10400,", False),
+        # Another LeiKa-Typ changes where the Leistung is relevant: every counter is recomputed.
+        ("99050012104000,Gewerbeanmeldung,1,10400,", True),
+    ],
+)
+def test_a_release_recomputes_the_counters_only_when_it_changes_what_they_count(
+    tmp_path, monkeypatch, new_line, rebuilt
+):
+    from kompass.municipalities.tests.factories import MunicipalityFactory
+    from kompass.reports import services as report_services
+    from kompass.reports.models import TopicProgress
+
+    catalogue_import(directory=RELEASE_A)
+    MunicipalityFactory()
+    report_services.topic_progress_rebuild()
+    before = set(TopicProgress.objects.values_list("topic_id", "relevant"))
+    calls = []
+    for name in ("topic_progress_rebuild", "progress_rebuild"):
+        original = getattr(report_services, name)
+        monkeypatch.setattr(
+            report_services,
+            name,
+            lambda original=original, name=name: calls.append(name) or original(),
+        )
+
+    release = catalogue_import(
+        directory=_release_a_with(tmp_path, "99050012104000,Gewerbeanmeldung,5,10400,", new_line)
+    )
+
+    assert release.changed_count == 1
+    assert calls == (["topic_progress_rebuild", "progress_rebuild"] if rebuilt else [])
+    after = set(TopicProgress.objects.values_list("topic_id", "relevant"))
+    assert (after != before) == rebuilt
+    report_services.topic_progress_rebuild()
+    assert set(TopicProgress.objects.values_list("topic_id", "relevant")) == after
+
+
 def test_a_leistung_moved_to_another_ozg_leistung_moves_its_global_counters(tmp_path):
     """OzgProgress counts a Kommune's OZG-conform records per OZG-Leistung: a release that moves
     a LeiKa-Leistung to another OZG-Leistung rebuilds it in the import's transaction."""
