@@ -81,6 +81,12 @@ def test_the_heat_map_export_is_queued_built_and_downloaded(client, peers):
     page = client.get(response["Location"]).content.decode()
     assert "Die Datei ist fertig (6 Zeilen)." in page
     assert 'hx-trigger="every 1s"' not in page
+    # The page polling for it learns of it, and says so once through its live region.
+    partial = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert '<p id="export-announce" hx-swap-oob="innerHTML">Die Datei ist fertig (6 Zeilen).' in (
+        partial
+    )
+    assert "hx-trigger" not in partial
     download = client.get(reverse("reports:export-download", kwargs={"pk": export.pk}))
     assert download["Content-Disposition"].startswith("attachment")
     sheet = read_xlsx(download)["Heatmap"]
@@ -122,6 +128,7 @@ def test_progress_is_reported_while_the_file_is_written(client, peers, monkeypat
         ).content.decode()
         assert 'hx-trigger="every 1s"' in partial
         assert f"{current.done} von 6 Zeilen geschrieben" in partial
+        assert "export-announce" not in partial
         assert "<html" not in partial
         return heatmap_rows(topics=topics, page=page)
 

@@ -144,7 +144,10 @@ def test_the_heat_map_export_shows_its_progress_and_is_downloaded(page, assert_a
     assert_accessible(page)
     # The worker runs while the page is open; the page learns of the file without a reload.
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-    page.get_by_text("Die Datei ist fertig").wait_for()
+    page.get_by_text("Die Datei ist fertig").first.wait_for()
+    members = w.provider.members.filter(dissolved_on=None).count()
+    # Announced once, through the page's live region (the progress itself is not read out).
+    assert page.get_by_role("status").inner_text() == f"Die Datei ist fertig ({members} Zeilen)."
     assert_accessible(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("herunterladen")).click()
@@ -153,7 +156,6 @@ def test_the_heat_map_export_shows_its_progress_and_is_downloaded(page, assert_a
     assert download.suggested_filename.endswith(".xlsx")
     workbook = CalamineWorkbook.from_path(download.path())
     rows = workbook.get_sheet_by_name("Heatmap").to_python()
-    members = w.provider.members.filter(dissolved_on=None).count()
     assert len(rows) - 1 == members
     page.goto(reverse("reports:export-list"))
     assert page.get_by_role("link", name="Heatmap krz").count() == 1
