@@ -25,11 +25,10 @@ from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kompass.municipalities.models import Municipality, Provider
+from kompass.municipalities.models import Municipality
 from kompass.reports import selectors, tables
 from kompass.reports.choices import ExportFormat, ExportKind, ExportStatus
 from kompass.reports.exports import Table, csv_lines, filename, write_xlsx
-from kompass.reports.filters import MemberFilterSet
 from kompass.reports.models import Export
 
 logger = logging.getLogger(__name__)
@@ -84,20 +83,11 @@ def export_get_for_user(*, user, pk, with_content: bool = False) -> Export:
 # --- Building ---------------------------------------------------------------------------------
 
 
-def provider_members_filtered(
-    provider: Provider, data: QueryDict | dict
-) -> tuple[MemberFilterSet, QuerySet[Municipality]]:
-    """The heat map's members after its filter (all members for invalid filter input)."""
-    members = selectors.provider_members(provider)
-    filterset = MemberFilterSet(data, members=members)
-    return filterset, (filterset.qs if filterset.is_valid() else members)
-
-
 def _heatmap(export: Export, progress: Progress) -> tuple[int, list[Table]]:
     provider = selectors.provider_get_for_reports(
         user=export.requested_by, pk=export.params["provider"]
     )
-    _filterset, members = provider_members_filtered(
+    _filterset, members = selectors.provider_members_filtered(
         provider, QueryDict(export.params.get("query", ""))
     )
     topics = selectors.heatmap_topics()

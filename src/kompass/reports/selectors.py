@@ -23,7 +23,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,7 @@ from kompass.implementation.selectors import (
 )
 from kompass.municipalities.models import Municipality, Provider
 from kompass.reports.choices import SizeClass
+from kompass.reports.filters import MemberFilterSet
 from kompass.reports.models import OzgProgress, ProviderProgress, TopicProgress
 from kompass.reports.sql import (
     STATUSES,
@@ -967,6 +968,15 @@ def provider_members(provider: Provider) -> QuerySet[Municipality]:
         .select_related("district", "municipality_type")
         .order_by("district_code", "level", "name", "pk")
     )
+
+
+def provider_members_filtered(
+    provider: Provider, data: QueryDict | dict
+) -> tuple[MemberFilterSet, QuerySet[Municipality]]:
+    """The heat map's members after its filter (all members for invalid filter input)."""
+    members = provider_members(provider)
+    filterset = MemberFilterSet(data, members=members)
+    return filterset, (filterset.qs if filterset.is_valid() else members)
 
 
 def visible_municipalities_for_overview(user: AnyUser) -> QuerySet[Municipality]:

@@ -276,7 +276,7 @@ def _kept_sums(provider, filterset) -> tuple | None:
 
 def _members(request: HttpRequest, pk: int):
     provider = selectors.provider_get_for_reports(user=request.user, pk=pk)
-    filterset, filtered = background.provider_members_filtered(provider, request.GET)
+    filterset, filtered = selectors.provider_members_filtered(provider, request.GET)
     return provider, filterset, filtered
 
 
@@ -311,7 +311,7 @@ def _heatmap_export_query(request: HttpRequest) -> str:
 
 
 def _heatmap_title(provider, filterset) -> str:
-    """ "Heatmap <provider>", followed by the chosen Kreis and Kommunaltyp."""
+    """The export's title: "Heatmap <provider>", then the chosen Kreis and Kommunaltyp."""
     parts = [_("Heatmap %(name)s") % {"name": provider.name}]
     if filterset.is_valid():
         for name in HEATMAP_FILTERS:
