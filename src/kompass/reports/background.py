@@ -24,6 +24,7 @@ from django.http import Http404, QueryDict
 from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks_db.models import DBTaskResult
 
 from kompass.municipalities.models import Municipality
 from kompass.reports import selectors, tables
@@ -58,10 +59,25 @@ def export_request(*, actor, kind: ExportKind, fmt: str, params: dict, title: st
 
 
 def exports_purge(*, now: datetime.datetime | None = None) -> int:
-    """Delete the exports older than EXPORT_KEEP_DAYS (their files with them)."""
+    """Delete the exports older than EXPORT_KEEP_DAYS (their files with them), and the finished
+    results of their tasks in the task table."""
     limit = (now or timezone.now()) - datetime.timedelta(days=EXPORT_KEEP_DAYS)
     deleted, _by_model = Export.objects.filter(created_at__lt=limit).delete()
+    DBTaskResult.objects.finished().filter(
+        task_path=build_export.module_path, finished_at__lt=limit
+    ).delete()
     return deleted
+
+
+def export_retry(*, export: Export, actor) -> Export:
+    """The same export once more (after a failure or an interruption), as a new one."""
+    return export_request(
+        actor=actor,
+        kind=export.kind,
+        fmt=export.fmt,
+        params=export.params,
+        title=export.title,
+    )
 
 
 def exports_of(user) -> QuerySet[Export]:

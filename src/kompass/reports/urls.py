@@ -29,4 +29,5 @@ urlpatterns = [
     path("exporte/", views.export_list, name="export-list"),
     path("exporte/<uuid:pk>/", views.export_detail, name="export"),
     path("exporte/<uuid:pk>/datei", views.export_download, name="export-download"),
+    path("exporte/<uuid:pk>/erneut/", views.export_retry, name="export-retry"),
 ]

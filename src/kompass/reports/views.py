@@ -364,6 +364,17 @@ def export_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def export_retry(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """A failed or interrupted export asked for once more (as a new export)."""
+    export = background.export_get_for_user(user=request.user, pk=pk)
+    if not (export.status == ExportStatus.FAILED or export.stalled):
+        return redirect("reports:export", pk=export.pk)
+    again = background.export_retry(export=export, actor=request.user)
+    return redirect("reports:export", pk=again.pk)
+
+
+@login_required
 def export_download(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The finished file; before that, the export's page."""
     export = background.export_get_for_user(user=request.user, pk=pk, with_content=True)

@@ -20,6 +20,7 @@ SPECIAL = {
     "reports:export-list": "signed-in only; lists the person's own exports",
     "reports:export": "the requester only; 404 for everyone else",
     "reports:export-download": "the requester only; 404 for everyone else",
+    "reports:export-retry": "POST only; the requester only; 404 for everyone else",
 }
 
 _ALL = {"lemgo": 200, "herford": 200, "bielefeld": 200}

@@ -329,3 +329,62 @@ def test_the_evaluations_page_links_to_the_persons_exports(client, peers):
     assert link not in client.get(reverse("reports:overview")).content.decode()
     _request(client, w)
     assert link in client.get(reverse("reports:overview")).content.decode()
+
+
+def test_a_failed_export_can_be_asked_for_again(client, requested, monkeypatch):
+    w = requested
+    original = background.selectors.heatmap_rows
+
+    def broken(*, topics, page):
+        raise ValueError("counter table unreadable")
+
+    monkeypatch.setattr(background.selectors, "heatmap_rows", broken)
+    run_queued_tasks()
+    failed = Export.objects.get()
+    page = client.get(reverse("reports:export", kwargs={"pk": failed.pk})).content.decode()
+    retry = reverse("reports:export-retry", kwargs={"pk": failed.pk})
+    assert f'action="{retry}"' in page
+    assert client.get(retry).status_code == 405
+    for user in (w.lemgo_admin, UserFactory(username="betrieb-2")):
+        client.force_login(user)
+        assert client.post(retry).status_code == 404
+    assert Export.objects.count() == 1
+
+    client.force_login(w.operator)
+    response = client.post(retry)
+    again = Export.objects.exclude(pk=failed.pk).get()
+    assert response["Location"] == reverse("reports:export", kwargs={"pk": again.pk})
+    assert (again.kind, again.fmt, again.params, again.title, again.status) == (
+        failed.kind,
+        failed.fmt,
+        failed.params,
+        failed.title,
+        ExportStatus.QUEUED,
+    )
+    monkeypatch.setattr(background.selectors, "heatmap_rows", original)
+    run_queued_tasks()
+    assert Export.objects.get(pk=again.pk).status == ExportStatus.DONE
+    assert Export.objects.get(pk=failed.pk).status == ExportStatus.FAILED
+    # A finished export is not built twice: asking again leads back to it.
+    done_retry = reverse("reports:export-retry", kwargs={"pk": again.pk})
+    assert client.post(done_retry)["Location"] == reverse("reports:export", kwargs={"pk": again.pk})
+    assert Export.objects.count() == 2
+    assert (
+        "Export erneut anfordern"
+        not in client.get(done_retry.replace("erneut/", "")).content.decode()
+    )
+
+
+def test_the_purge_also_clears_the_finished_tasks_of_old_exports(client, requested):
+    w = requested
+    run_queued_tasks()
+    _request(client, w, fmt="csv")  # queued, not run
+    old = timezone.now() - datetime.timedelta(days=background.EXPORT_KEEP_DAYS, hours=1)
+    DBTaskResult.objects.filter(status="SUCCESSFUL").update(finished_at=old)
+    DBTaskResult.objects.exclude(status="SUCCESSFUL").update(enqueued_at=old)
+    Export.objects.update(created_at=old)
+    assert background.exports_purge() == 2
+    # The queued task stays (the worker finds its export gone and does nothing).
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["READY"]
+    assert run_queued_tasks() == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
