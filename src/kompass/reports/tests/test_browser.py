@@ -160,3 +160,26 @@ def test_the_heat_map_export_shows_its_progress_and_is_downloaded(page, assert_a
     page.goto(reverse("reports:export-list"))
     assert page.get_by_role("link", name="Heatmap krz").count() == 1
     assert_accessible(page)
+
+
+def test_a_failed_export_is_explained_and_asked_for_again(page, assert_accessible, data):
+    from kompass.reports.choices import ExportStatus
+    from kompass.reports.models import Export
+
+    w = data.w
+    failed = Export.objects.create(
+        requested_by=w.operator,
+        kind="heatmap",
+        fmt="csv",
+        params={"provider": w.provider.pk, "query": ""},
+        title="Heatmap krz",
+        status=ExportStatus.FAILED,
+        error="Der Export ist fehlgeschlagen; es wurde keine Datei erstellt.",
+    )
+    sign_in(page, "betrieb")
+    page.goto(reverse("reports:export", kwargs={"pk": failed.pk}))
+    assert page.get_by_role("alert").inner_text().startswith("Der Export ist fehlgeschlagen.")
+    assert_accessible(page)
+    page.get_by_role("button", name="Export erneut anfordern").click()
+    page.get_by_text("Wartet auf den Hintergrunddienst").wait_for()
+    assert page.url.endswith(f"/exporte/{Export.objects.exclude(pk=failed.pk).get().pk}/")
