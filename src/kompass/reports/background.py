@@ -46,10 +46,25 @@ Progress = Callable[[int], None]
 
 def export_request(*, actor, kind: ExportKind, fmt: str, params: dict, title: str) -> Export:
     """Record an export for the actor and queue its task. fmt must be an ExportFormat (the
-    views answer 404 for others before they get here). Purges expired exports on the way."""
+    views answer 404 for others before they get here). The same export that the actor asked for
+    a moment ago and that is still waiting or being built is returned instead of queueing it
+    twice (a double click). Purges expired exports on the way."""
     if fmt not in ExportFormat.values:
         raise ValueError(f"unknown export format {fmt!r}")
     with transaction.atomic():
+        pending = (
+            exports_of(actor)
+            .filter(
+                kind=kind,
+                fmt=fmt,
+                params=params,
+                status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
+                updated_at__gte=timezone.now() - Export.STALLED_AFTER,
+            )
+            .first()
+        )
+        if pending is not None:
+            return pending
         exports_purge()
         export = Export.objects.create(
             requested_by=actor, kind=kind, fmt=fmt, params=params, title=title

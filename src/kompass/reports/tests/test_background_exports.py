@@ -269,7 +269,7 @@ def test_the_list_shows_the_persons_exports_and_old_ones_are_purged(
     assert list(Export.objects.values_list("fmt", flat=True)) == ["csv"]
     for _ in range(3):
         _request(client, w, municipality_type=w.lemgo.municipality_type_id)
-    run_queued_tasks()
+        run_queued_tasks()
     with django_assert_max_num_queries(6):
         response = client.get(reverse("reports:export-list"))
     page = response.content.decode()
@@ -388,3 +388,25 @@ def test_the_purge_also_clears_the_finished_tasks_of_old_exports(client, request
     assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["READY"]
     assert run_queued_tasks() == 1
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_a_double_click_queues_the_export_once(client, requested):
+    w = requested
+    first = _only_export()
+    second = _request(client, w)
+    assert second["Location"] == reverse("reports:export", kwargs={"pk": first.pk})
+    assert Export.objects.count() == DBTaskResult.objects.count() == 1
+    # Another format or filter is another export.
+    _request(client, w, fmt="csv")
+    _request(client, w, municipality_type=w.lemgo.municipality_type_id)
+    assert Export.objects.count() == DBTaskResult.objects.count() == 3
+    # Once built (or failed, or interrupted), asking again makes a new one.
+    run_queued_tasks()
+    _request(client, w)
+    assert Export.objects.count() == 4
+    Export.objects.filter(status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING,
+        updated_at=timezone.now() - Export.STALLED_AFTER - datetime.timedelta(seconds=1),
+    )
+    _request(client, w)
+    assert Export.objects.count() == 5
