@@ -30,10 +30,11 @@ from kompass.municipalities.models import Municipality
 from kompass.reports import background, selectors, tables
 from kompass.reports.choices import ExportFormat, ExportKind, ExportStatus
 from kompass.reports.exports import XLSX_TYPE, Column, Table, csv_response, xlsx_response
+from kompass.reports.filters import MemberFilterSet
 
 PER_PAGE = 50
-# The filters of the heat map that its export takes over.
-HEATMAP_FILTERS = ("district", "municipality_type")
+# The filters of the heat map that its export takes over: all of its FilterSet's.
+HEATMAP_FILTERS = tuple(MemberFilterSet.base_filters)
 
 
 def _export(fmt: str, tables_: list[Table], *, stem: str, csv_table: Table | None = None):

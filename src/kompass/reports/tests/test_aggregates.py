@@ -291,7 +291,7 @@ def _heat_cell(client, w, topic_index=0):
     return dict(zip([t.pk for t in topics], row.cells, strict=True))[w.topic.pk]
 
 
-def _global_counters() -> tuple[set, set]:
+def global_counters() -> tuple[set, set]:
     """The rows of the global view's counters (rows whose counts are all 0 read as missing)."""
     statuses = ["open", "planning", "in_progress", "done", "dropped"]
     by_level = {
@@ -308,9 +308,9 @@ def _global_counters() -> tuple[set, set]:
 
 
 def _assert_global_counters_current() -> None:
-    kept = _global_counters()
+    kept = global_counters()
     progress_rebuild()
-    assert kept == _global_counters()
+    assert kept == global_counters()
     assert_provider_sums_current()
 
 
@@ -344,7 +344,7 @@ def test_counters_are_current_after_every_kind_of_edit(client, ws):
     topic_progress_rebuild()
     progress_rebuild()
     assert _heat_cell(client, w).done == 0
-    assert _global_counters() == (set(), set())
+    assert global_counters() == (set(), set())
     service = ws.services[0]
     base = {"pk": w.lemgo.pk, "service_pk": service.pk}
     response = client.post(
@@ -354,7 +354,7 @@ def test_counters_are_current_after_every_kind_of_edit(client, ws):
     assert response.status_code == 302
     cell = _heat_cell(client, w)
     assert (cell.done, cell.compliant) == (1, 1)
-    assert _global_counters() == (
+    assert global_counters() == (
         {(service.pk, w.lemgo.municipality_type_id or 0, 3, 0, 0, 0, 1, 0)},
         {(w.lemgo.pk, service.ozg_service_id, 1)},
     )
@@ -400,7 +400,7 @@ def test_a_refused_edit_changes_no_counter(client, ws):
     w = ws.w
     topic_progress_rebuild()
     before = _table(w.lemgo)
-    global_before = _global_counters()
+    global_before = global_counters()
     client.force_login(w.lemgo_admin)
     response = client.post(
         reverse("implementation:edit", kwargs={"pk": w.lemgo.pk, "service_pk": ws.services[0].pk}),
@@ -408,7 +408,7 @@ def test_a_refused_edit_changes_no_counter(client, ws):
     )
     assert response.status_code == 400
     assert _table(w.lemgo) == before
-    assert _global_counters() == global_before
+    assert global_counters() == global_before
 
 
 def test_demo_seed_fills_the_members_and_is_idempotent(ws):
@@ -480,14 +480,14 @@ def test_the_rebuild_command_repairs_the_counters(typed):
     from django.core.management import call_command
 
     progress_rebuild()
-    expected = _global_counters()
+    expected = global_counters()
     ServiceProgress.objects.all().delete()
     OzgProgress.objects.update(compliant=99)
     TopicProgress.objects.all().delete()
     output = StringIO()
     ProviderProgress.objects.update(done=99)
     call_command("rebuild_report_counters", stdout=output)
-    assert _global_counters() == expected
+    assert global_counters() == expected
     assert TopicProgress.objects.exists()
     assert_provider_sums_current()
     assert "Zähler neu berechnet" in output.getvalue()
@@ -506,7 +506,7 @@ def test_regrouping_moves_records_between_kommunaltypen_like_a_rebuild(typed):
     )
     Municipality.objects.filter(pk=w.lippe.pk).update(dissolved_on="2025-06-30")
     progress_rebuild()
-    before = _global_counters()
+    before = global_counters()
     city, other, district = (
         Municipality.objects.get(pk=pk).municipality_type_id
         for pk in (w.lemgo.pk, w.bielefeld.pk, w.lippe.pk)
@@ -526,10 +526,10 @@ def test_regrouping_moves_records_between_kommunaltypen_like_a_rebuild(typed):
         }
     )
 
-    moved = _global_counters()
+    moved = global_counters()
     assert moved != before
     progress_rebuild()
-    assert moved == _global_counters()
+    assert moved == global_counters()
 
 
 def test_provider_sums_follow_members_joining_leaving_and_dissolved(admin_client, typed):
