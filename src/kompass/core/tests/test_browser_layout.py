@@ -43,3 +43,13 @@ def test_home_search_leads_to_the_service_list(page):
         page.keyboard.press("Enter")
     assert page.url.split("?")[0].endswith(reverse("catalogue:service-list"))
     assert page.locator("#id_q").input_value() == "Führerschein"
+
+
+def test_opening_a_form_action_shows_an_accessible_german_page(page, assert_accessible):
+    """The logout address opened as a link: the German page of core.middleware, not a blank one."""
+    response = page.goto(reverse("accounts:logout"))
+    assert response.status == 405
+    assert page.locator("h1").inner_text() == "Nicht direkt aufrufbar"
+    assert_accessible(page)
+    page.get_by_role("link", name="Zur Startseite").click()
+    page.wait_for_url(f"**{reverse('core:home')}")
