@@ -285,7 +285,9 @@ def _members(request: HttpRequest, pk: int):
 def heatmap(request: HttpRequest, pk: int) -> HttpResponse:
     """All member Kommunen × Themenfelder: the share umgesetzt, as colour and as number."""
     provider, filterset, filtered = _members(request, pk)
-    page = Paginator(filtered, PER_PAGE).get_page(request.GET.get("page"))
+    # A row shows the Kommune's name and links it by id: nothing else of it, its Kreis or type.
+    shown = filtered.select_related(None).only("pk", "name")
+    page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
     heat = selectors.heatmap_for(
         members=filtered, page=list(page.object_list), sums_of=_kept_sums(provider, filterset)
     )

@@ -1,9 +1,18 @@
-"""The heat map cells, rendered in Python."""
+"""The heat map cells and the dashboard's rows, rendered in Python."""
+
+import datetime
+import re
 
 import pytest
 
-from kompass.reports.selectors import HeatCell
-from kompass.reports.templatetags.reports_tags import heat_cell, heat_cells
+from kompass.implementation.selectors import PageService, RowTexts, WorkspaceRow
+from kompass.reports.selectors import Counters, HeatCell
+from kompass.reports.templatetags.reports_tags import (
+    dashboard_rows,
+    heat_cell,
+    heat_cells,
+    topic_rows,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,3 +37,75 @@ def test_heat_cells_render_a_row_and_its_total_in_order():
     html = heat_cells(cells, total)
     assert html == "".join(heat_cell(cell) for cell in (*cells, total))
     assert [part.split('">')[1] for part in html.split("</td>")[:-1]] == ["0", "–", "100", "41"]
+
+
+def _counters(label, *, relevant, statuses, compliant=0, cases=0, compliant_cases=0):
+    return Counters(
+        label=label,
+        relevant=relevant,
+        statuses={"open": 0, "planning": 0, "in_progress": 0, "done": 0, "dropped": 0, **statuses},
+        compliant=compliant,
+        cases=cases,
+        compliant_cases=compliant_cases,
+    )
+
+
+def test_topic_rows_show_counts_shares_and_the_total_last():
+    topic = _counters(
+        "Bauen & <Wohnen>",
+        relevant=8,
+        statuses={"open": 2, "planning": 1, "in_progress": 2, "done": 2, "dropped": 1},
+        compliant=3,
+        cases=400,
+        compliant_cases=100,
+    )
+    empty = _counters("Leer", relevant=0, statuses={})
+    total = _counters("Alle", relevant=8, statuses={"done": 2, "dropped": 1, "open": 5})
+    html = topic_rows([topic, empty], total)
+    rows = html.split("\n")
+    assert len(rows) == 3
+    assert "Bauen &amp; &lt;Wohnen&gt;" in rows[0]
+    assert "<Wohnen>" not in rows[0]
+    cells = re.findall(r'reports-number">(.*?)</td>', rows[0])
+    # relevant, done, planning + in progress, open, dropped, progress (2 of 7), compliant, cases
+    assert cells == ["8", "2", "3", "2", "1", "28,6 %", "3 (37,5 %)", "25,0 %"]
+    assert rows[1].count(">–<") == 2  # no Umsetzungsquote, no case share
+    assert rows[2].startswith('<tr class="kern-table__row" data-total>')
+    assert "<strong>Alle</strong>" in rows[2]
+
+
+@pytest.mark.django_db
+def test_dashboard_rows_link_the_record_and_the_global_view_and_escape_names():
+    service = PageService(
+        pk=42,
+        name="Hund <anmelden>",
+        impl_status="planning",
+        impl_current_level=None,
+        impl_target_level=3,
+        impl_case_count=12345,
+        impl_planned_date=datetime.date(2026, 3, 9),
+        impl_priority="",
+    )
+    row = WorkspaceRow(
+        service=service,
+        can_edit=False,
+        suggested="high",
+        suggested_reason="viele Fälle",
+        overdue=False,
+        texts=RowTexts(),
+        detail_url="/umsetzung/kommune/7/leistung/42/",
+    )
+    html = dashboard_rows([row])
+    assert (
+        '<a class="kern-link" href="/umsetzung/kommune/7/leistung/42/">Hund &lt;anmelden&gt;</a>'
+        in html
+    )
+    assert "– → 3" in html
+    assert ">12.345<" in html
+    assert ">09.03.2026<" in html
+    assert '<a class="kern-link" href="/auswertungen/leistung/42/">Globaler Reifegrad' in html
+    assert '<span class="kern-sr-only"> von Hund &lt;anmelden&gt;</span>' in html
+    assert "<anmelden>" not in html
+    empty = PageService(**{**vars(service), "impl_case_count": None, "impl_planned_date": None})
+    html = dashboard_rows([WorkspaceRow(**{**vars(row), "service": empty})])
+    assert html.count(">–<") == 2
