@@ -9,7 +9,7 @@ import html
 from django import template
 from django.conf import settings
 from django.forms import BoundField
-from django.utils.formats import localize
+from django.utils.formats import get_format, localize, number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -22,11 +22,24 @@ def as_text(value) -> str:
     SafeString wrapping: such a tag marks its whole markup safe once)."""
     if type(value) is str:
         return html.escape(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        # What localize() makes of a whole number without grouping, at a fiftieth of its cost
-        # (a roll-up page shows some 350 counts).
-        return str(value)
+    if not settings.USE_THOUSAND_SEPARATOR:
+        # What localize() makes of a number without grouping, at a fiftieth (whole numbers) or a
+        # quarter (shares like 12.5) of its cost: a roll-up page shows some 350 counts.
+        if type(value) is int:
+            return str(value)
+        if type(value) is float:
+            text = repr(value)
+            if text.replace(".", "").replace("-", "").isdigit():  # not 1e-05, nan or inf
+                return text.replace(".", get_format("DECIMAL_SEPARATOR"))
     return conditional_escape(localize(value))
+
+
+def grouped(value: int) -> str:
+    """A whole number as {{ value|intcomma }} renders it (12.500), at a tenth of its cost where
+    the locale groups by threes (the global Reifegrad shows two counts per LeiKa-Leistung)."""
+    if type(value) is int and get_format("NUMBER_GROUPING") == 3:
+        return f"{value:,}".replace(",", get_format("THOUSAND_SEPARATOR"))
+    return conditional_escape(number_format(value, force_grouping=True))
 
 
 @register.simple_tag

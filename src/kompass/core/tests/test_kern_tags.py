@@ -1,5 +1,6 @@
 """The kern_field tag: KERN-UX markup of one field, with the ids KernFilterForm links."""
 
+import pytest
 from django import forms
 from django.template import Context, Template
 from django.test import override_settings
@@ -55,7 +56,8 @@ def test_as_text_renders_like_a_template_variable():
 
     from kompass.core.templatetags.kern_tags import as_text
 
-    values = ['Bau & "Co" <b>', mark_safe("<b>sicher</b>"), 12500, -3, 0, True, 2.5, None]
+    values = ['Bau & "Co" <b>', mark_safe("<b>sicher</b>"), 12500, -3, 0, True, None]
+    values += [2.5, 100.0, 0.0, -1.5, 33.3, 1e-05, 1e20, float("nan"), float("inf")]
     for value in values:
         expected = Template("{{ value }}").render(Context({"value": value}))
         assert as_text(value) == expected, value
@@ -126,3 +128,11 @@ def test_select_options_are_escaped_as_format_html_would():
         "X <1>",
     )
     assert html == f'<select id="id_feld" name="feld">{"".join(options)}{group}</select>'
+
+
+@pytest.mark.parametrize("value", [0, 7, 999, 1000, -1234, 12500, 1234567, 10**12])
+def test_grouped_renders_like_intcomma(value):
+    from kompass.core.templatetags.kern_tags import grouped
+
+    expected = Template("{% load humanize %}{{ value|intcomma }}").render(Context({"value": value}))
+    assert grouped(value) == expected

@@ -5,16 +5,19 @@ cells, and an include per cell (with floatformat) cost more than the rest of the
 renders a row's cells and its total with one tag: a tag call per cell still cost the page about
 a sixth of its time at SCALE=de. For the same reason the dashboard's Themenfeld rows
 (topic_rows) and short lists (dashboard_rows) are rendered in Python: their includes and loops
-took about a sixth of the dashboard's time (16 of 97 ms at SCALE=de). Each value is rendered as
-{{ value }} would: localised, then escaped unless safe."""
+took about a sixth of the dashboard's time (16 of 97 ms at SCALE=de), and the global Reifegrad's
+rows per LeiKa-Leistung (global_part_rows: some 200 of them for a large OZG-Leistung, then half
+of the page's time). Each value is rendered as {{ value }} would: localised, then escaped
+unless safe."""
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kompass.core.templatetags.kern_tags import as_text
+from kompass.core.templatetags.kern_tags import as_text, grouped
+from kompass.reports.selectors import MIN_GROUP, share
 
 register = template.Library()
 
@@ -98,11 +101,7 @@ def dashboard_rows(rows) -> SafeString:
     for row in rows:
         s = row.service
         name = as_text(s.name)
-        cases = (
-            "–"
-            if s.impl_case_count is None
-            else as_text(number_format(s.impl_case_count, force_grouping=True))
-        )
+        cases = "–" if s.impl_case_count is None else grouped(s.impl_case_count)
         planned = (
             as_text(date_format(s.impl_planned_date, "SHORT_DATE_FORMAT"))
             if s.impl_planned_date
@@ -133,3 +132,27 @@ def dashboard_rows(rows) -> SafeString:
 
 def _or_dash(value) -> str:
     return "–" if value is None else as_text(value)
+
+
+@register.simple_tag
+def global_part_rows(parts) -> SafeString:
+    """The rows of the global Reifegrad's table per LeiKa-Leistung (selectors.Distribution):
+    the Leistung linked to its own global Reifegrad, the Kommunen for which it is relevant and
+    how many of them offer it OZG-konform (with the share), or "too few" below MIN_GROUP."""
+    prefix = reverse("reports:service-global", kwargs={"service_pk": 0}).removesuffix("0/")
+    too_few = as_text(_("zu wenige Kommunen"))
+    out = []
+    for part in parts:
+        total = part.total
+        if total >= MIN_GROUP:
+            compliant = part.compliant
+            figure = f"{grouped(compliant)} ({as_text(share(compliant, total))} %)"
+        else:
+            figure = too_few
+        out.append(
+            f'<tr class="kern-table__row"><th class="kern-table__cell" scope="row">'
+            f'<a class="kern-link" href="{prefix}{part.service_id}/">{as_text(part.label)}</a>'
+            f'</th><td class="kern-table__cell reports-number">{grouped(total)}</td>'
+            f'<td class="kern-table__cell reports-number">{figure}</td></tr>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - every value escaped above
