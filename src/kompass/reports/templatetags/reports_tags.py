@@ -45,6 +45,23 @@ def heat_cells(cells, total) -> str:
     return mark_safe("".join(heat_cell(cell) for cell in (*cells, total)))  # noqa: S308
 
 
+@register.simple_tag
+def heat_rows(rows) -> SafeString:
+    """The <tr> of each Kommune of the heat map page (selectors.HeatRow): its name linked to
+    its dashboard, then its cells and total (heat_cells)."""
+    # One reverse() for the page instead of one per row (the URLs differ only in the id).
+    prefix = reverse("reports:dashboard", kwargs={"pk": 0}).removesuffix("0/")
+    out = []
+    for row in rows:
+        pk = row.municipality.pk
+        out.append(
+            f'<tr class="kern-table__row" data-municipality="{pk}">'
+            f'<th class="kern-table__cell" scope="row"><a class="kern-link" href="{prefix}{pk}/">'
+            f"{as_text(row.municipality.name)}</a></th>{heat_cells(row.cells, row.total)}</tr>"
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 - the name escaped, the rest numbers
+
+
 def _percent(value) -> str:
     return "–" if value is None else f"{as_text(value)} %"
 

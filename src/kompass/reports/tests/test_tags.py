@@ -2,15 +2,17 @@
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from kompass.implementation.selectors import PageService, RowTexts, WorkspaceRow
-from kompass.reports.selectors import Counters, HeatCell
+from kompass.reports.selectors import Counters, HeatCell, HeatRow
 from kompass.reports.templatetags.reports_tags import (
     dashboard_rows,
     heat_cell,
     heat_cells,
+    heat_rows,
     topic_rows,
 )
 
@@ -109,3 +111,19 @@ def test_dashboard_rows_link_the_record_and_the_global_view_and_escape_names():
     empty = PageService(**{**vars(service), "impl_case_count": None, "impl_planned_date": None})
     html = dashboard_rows([WorkspaceRow(**{**vars(row), "service": empty})])
     assert html.count(">–<") == 2
+
+
+def test_heat_rows_link_each_kommune_and_escape_its_name():
+    municipality = SimpleNamespace(pk=6594, name="Bad <Salzuflen> & Co")
+    row = HeatRow(
+        municipality=municipality, cells=[HeatCell(10, 5, 0, 0), None], total=HeatCell(10, 5, 0, 0)
+    )
+    html = heat_rows([row, row])
+    lines = html.split("\n")
+    assert len(lines) == 2
+    assert lines[0].startswith('<tr class="kern-table__row" data-municipality="6594">')
+    assert (
+        '<a class="kern-link" href="/auswertungen/kommune/6594/">Bad &lt;Salzuflen&gt; &amp; Co</a>'
+        in lines[0]
+    )
+    assert lines[0].endswith(heat_cells(row.cells, row.total) + "</tr>")
