@@ -711,7 +711,8 @@ def ozg_rollup_page(
         number=number,
         per_page=per_page,
         total_of=lambda row: row["groups"],
-        count=ozg_rollup(services).count,
+        # Built only for a page beyond the end: building the grouped query costs about 1 ms.
+        count=lambda: ozg_rollup(services).count(),
     )
 
 

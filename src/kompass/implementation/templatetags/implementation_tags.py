@@ -8,12 +8,12 @@ would: localised, then escaped unless safe."""
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kompass.core.templatetags.kern_tags import as_text
+from kompass.core.templatetags.kern_tags import as_text, grouped
 from kompass.implementation.choices import ImplementationStatus
 
 register = template.Library()
@@ -100,7 +100,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
     if s.impl_case_count is None:
         cases = "–"
     else:
-        cases = as_text(number_format(s.impl_case_count, force_grouping=True))
+        cases = grouped(s.impl_case_count)
         if s.impl_case_count_year:
             cases += f" ({as_text(str(s.impl_case_count_year))})"
     cells.append(cases)
@@ -236,7 +236,7 @@ def ozg_rollup_rows(groups, list_url, query="") -> SafeString:
             as_text(group["total"]),
             *(as_text(group[count]) for count in counts),
             "–" if average is None else as_text(floatformat(average, 1)),
-            "–" if cases is None else as_text(number_format(cases, force_grouping=True)),
+            "–" if cases is None else grouped(cases),
         ]
         body = "".join(f'<td class="kern-table__cell">{cell}</td>' for cell in cells)
         rows.append(
