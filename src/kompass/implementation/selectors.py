@@ -31,7 +31,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +42,7 @@ from kompass.accounts.selectors import (
     department_ids_of,
 )
 from kompass.catalogue.models import MaturityLevel, Service
+from kompass.core.links import url_prefix
 from kompass.core.text import search_terms
 from kompass.implementation.choices import (
     DepartmentScope,
@@ -599,10 +599,7 @@ def rows_for(
     or Services annotated by with_records) with derived values; one more query for the
     checklist steps if wanted."""
     today = timezone.localdate()
-    # One reverse() for the page instead of several per row (the URLs differ only in the id).
-    url_prefix = reverse(
-        "implementation:detail", kwargs={"pk": municipality.pk, "service_pk": 0}
-    ).removesuffix("0/")
+    detail_prefix = url_prefix("implementation:detail", pk=municipality.pk, service_pk=0)
     steps_by_impl: dict[int, list[ImplementationStep]] = {}
     if with_steps:
         impl_ids = [s.impl_id for s in services if s.impl_id]
@@ -631,7 +628,7 @@ def rows_for(
                 overdue=bool(planned and planned < today and service.impl_status not in closed),
                 texts=texts,
                 steps=steps_by_impl.get(service.impl_id, []),
-                detail_url=f"{url_prefix}{service.pk}/",
+                detail_url=f"{detail_prefix}{service.pk}/",
             )
         )
     return rows

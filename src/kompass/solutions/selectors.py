@@ -30,7 +30,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kompass.accounts.choices import Role
@@ -42,6 +41,7 @@ from kompass.accounts.selectors import (
     role_assignments_of,
 )
 from kompass.catalogue.models import Service
+from kompass.core.links import url_prefix
 from kompass.core.text import fold, search_terms
 from kompass.implementation.choices import ImplementationStatus, Priority
 from kompass.implementation.models import Implementation
@@ -454,11 +454,6 @@ USERS_PER_OFFER = 3
 _RANK_TO_PRIORITY = {1: Priority.HIGH.value, 2: Priority.MEDIUM.value, 3: Priority.LOW.value}
 
 
-def _url_prefix(name: str, **kwargs) -> str:
-    """A URL with a trailing id 0, without the "0/": one reverse() per page instead of per row."""
-    return reverse(name, kwargs=kwargs).removesuffix("0/")
-
-
 # What a gap row shows beyond the Leistung's own fields: computed by the ranking query anyway.
 _GAP_COLUMNS = ("priority_rank", "gap_current", "gap_target", "impl_priority")
 
@@ -591,9 +586,9 @@ def offers_for(
     half of it building and reading them in Python (measured at SCALE=de). The rows become
     plain values (Named, OfferUser), not model instances: a page of gaps has some 400 of them.
     """
-    solution_prefix = _url_prefix("solutions:detail", pk=0)
-    usage_prefix = _url_prefix("solutions:usage", pk=municipality.pk, service_pk=0)
-    detail_prefix = _url_prefix("implementation:detail", pk=municipality.pk, service_pk=0)
+    solution_prefix = url_prefix("solutions:detail", pk=0)
+    usage_prefix = url_prefix("solutions:usage", pk=municipality.pk, service_pk=0)
+    detail_prefix = url_prefix("implementation:detail", pk=municipality.pk, service_pk=0)
     gaps = [
         Gap(
             service=s,

@@ -9,7 +9,7 @@ import html
 from django import template
 from django.conf import settings
 from django.forms import BoundField
-from django.utils.formats import get_format, localize, number_format
+from django.utils.formats import date_format, get_format, localize, number_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -32,6 +32,16 @@ def as_text(value) -> str:
             if text.replace(".", "").replace("-", "").isdigit():  # not 1e-05, nan or inf
                 return text.replace(".", get_format("DECIMAL_SEPARATOR"))
     return conditional_escape(localize(value))
+
+
+def or_dash(value) -> str:
+    """as_text(value), or "–" for None (an empty cell)."""
+    return "–" if value is None else as_text(value)
+
+
+def short_date(value) -> str:
+    """A date as {{ value|date:"SHORT_DATE_FORMAT" }} renders it."""
+    return as_text(date_format(value, "SHORT_DATE_FORMAT"))
 
 
 def grouped(value: int) -> str:

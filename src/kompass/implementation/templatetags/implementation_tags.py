@@ -8,23 +8,14 @@ would: localised, then escaped unless safe."""
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kompass.core.templatetags.kern_tags import as_text, grouped
+from kompass.core.templatetags.kern_tags import as_text, grouped, or_dash, short_date
 from kompass.implementation.choices import ImplementationStatus
 
 register = template.Library()
-
-
-def _short_date(value) -> str:
-    return as_text(date_format(value, "SHORT_DATE_FORMAT"))
-
-
-def _or_dash(value) -> str:
-    return "–" if value is None else as_text(value)
 
 
 def _labels() -> dict[str, str]:
@@ -96,7 +87,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
             f' <span class="kern-body kern-body--small" role="status">{labels["saved"]}</span>'
         )
     cells.append(status)
-    cells.append(f"{_or_dash(s.impl_current_level)} → {_or_dash(s.impl_target_level)}")
+    cells.append(f"{or_dash(s.impl_current_level)} → {or_dash(s.impl_target_level)}")
     if s.impl_case_count is None:
         cases = "–"
     else:
@@ -108,7 +99,7 @@ def _row(row, *, can_bulk: bool, saved: bool, labels: dict[str, str]) -> str:
         f"{as_text(row.priority_label or '–')}<br>"
         f'<span class="kern-body kern-body--small">{as_text(row.suggestion)}</span>'
     )
-    planned = _short_date(s.impl_planned_date) if s.impl_planned_date else "–"
+    planned = short_date(s.impl_planned_date) if s.impl_planned_date else "–"
     if row.overdue:
         planned += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
     cells.append(planned)
@@ -162,7 +153,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
     if row.priority_label:
         lines.append(labels["priority"] % {"p": as_text(row.priority_label)})
     if s.impl_planned_date:
-        lines.append(f"{labels['planned_until']} {_short_date(s.impl_planned_date)}")
+        lines.append(f"{labels['planned_until']} {short_date(s.impl_planned_date)}")
     details = "<br>".join(lines)
     if row.overdue:
         details += f' <span class="kern-badge kern-badge--danger">{labels["overdue"]}</span>'
@@ -184,7 +175,7 @@ def _card(row, *, labels, csrf, board_url, options) -> str:
                 else f'○ <span class="kern-sr-only">{labels["open"]}</span>'
             )
             + as_text(step.title)
-            + (f" ({_short_date(step.due_date)})" if step.due_date else "")
+            + (f" ({short_date(step.due_date)})" if step.due_date else "")
             + "</li>"
             for step in row.steps
         )

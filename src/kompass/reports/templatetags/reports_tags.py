@@ -11,13 +11,11 @@ of the page's time). Each value is rendered as {{ value }} would: localised, the
 unless safe."""
 
 from django import template
-from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kompass.core.templatetags.kern_tags import as_text, grouped
-from kompass.reports.selectors import MIN_GROUP, share
+from kompass.core.links import url_prefix
+from kompass.core.templatetags.kern_tags import as_text, grouped, or_dash, short_date
 
 register = template.Library()
 
@@ -49,8 +47,7 @@ def heat_cells(cells, total) -> str:
 def heat_rows(rows) -> SafeString:
     """The <tr> of each Kommune of the heat map page (selectors.HeatRow): its name linked to
     its dashboard, then its cells and total (heat_cells)."""
-    # One reverse() for the page instead of one per row (the URLs differ only in the id).
-    prefix = reverse("reports:dashboard", kwargs={"pk": 0}).removesuffix("0/")
+    prefix = url_prefix("reports:dashboard", pk=0)
     out = []
     for row in rows:
         pk = row.municipality.pk
@@ -111,22 +108,17 @@ def dashboard_rows(rows) -> SafeString:
     """The <tr> of each Leistung of a dashboard short list (selectors.WorkspaceRow): name
     (linked to its record), status, Reifegrad now → target, cases per year, the suggested
     priority with its reason, planned date and the link to its global Reifegrad."""
-    # One reverse() for the list instead of one per row (the URLs differ only in the id).
-    global_prefix = reverse("reports:service-global", kwargs={"service_pk": 0}).removesuffix("0/")
+    global_prefix = url_prefix("reports:service-global", service_pk=0)
     global_text = _('Globaler Reifegrad<span class="kern-sr-only"> von %(name)s</span>')
     out = []
     for row in rows:
         s = row.service
         name = as_text(s.name)
         cases = "–" if s.impl_case_count is None else grouped(s.impl_case_count)
-        planned = (
-            as_text(date_format(s.impl_planned_date, "SHORT_DATE_FORMAT"))
-            if s.impl_planned_date
-            else "–"
-        )
+        planned = short_date(s.impl_planned_date) if s.impl_planned_date else "–"
         cells = (
             as_text(row.status_label),
-            f"{_or_dash(s.impl_current_level)} → {_or_dash(s.impl_target_level)}",
+            f"{or_dash(s.impl_current_level)} → {or_dash(s.impl_target_level)}",
             cases,
             f"{as_text(row.suggested_label)}<span "
             f'class="kern-body kern-body--small reports-meta">{as_text(row.suggested_reason)}'
@@ -147,29 +139,23 @@ def dashboard_rows(rows) -> SafeString:
     return mark_safe("\n".join(out))  # noqa: S308 - every value escaped above
 
 
-def _or_dash(value) -> str:
-    return "–" if value is None else as_text(value)
-
-
 @register.simple_tag
 def global_part_rows(parts) -> SafeString:
     """The rows of the global Reifegrad's table per LeiKa-Leistung (selectors.Distribution):
     the Leistung linked to its own global Reifegrad, the Kommunen for which it is relevant and
     how many of them offer it OZG-konform (with the share), or "too few" below MIN_GROUP."""
-    prefix = reverse("reports:service-global", kwargs={"service_pk": 0}).removesuffix("0/")
+    prefix = url_prefix("reports:service-global", service_pk=0)
     too_few = as_text(_("zu wenige Kommunen"))
     out = []
     for part in parts:
-        total = part.total
-        if total >= MIN_GROUP:
-            compliant = part.compliant
-            figure = f"{grouped(compliant)} ({as_text(share(compliant, total))} %)"
+        if part.enough:
+            figure = f"{grouped(part.compliant)} ({as_text(part.compliant_share)} %)"
         else:
             figure = too_few
         out.append(
             f'<tr class="kern-table__row"><th class="kern-table__cell" scope="row">'
             f'<a class="kern-link" href="{prefix}{part.service_id}/">{as_text(part.label)}</a>'
-            f'</th><td class="kern-table__cell reports-number">{grouped(total)}</td>'
+            f'</th><td class="kern-table__cell reports-number">{grouped(part.total)}</td>'
             f'<td class="kern-table__cell reports-number">{figure}</td></tr>'
         )
     return mark_safe("\n".join(out))  # noqa: S308 - every value escaped above

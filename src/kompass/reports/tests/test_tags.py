@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from kompass.implementation.selectors import PageService, RowTexts, WorkspaceRow
-from kompass.reports.selectors import Counters, HeatCell, HeatRow
+from kompass.reports.selectors import Counters, Distribution, HeatCell, HeatRow
 from kompass.reports.templatetags.reports_tags import (
     dashboard_rows,
+    global_part_rows,
     heat_cell,
     heat_cells,
     heat_rows,
@@ -127,3 +128,18 @@ def test_heat_rows_link_each_kommune_and_escape_its_name():
         in lines[0]
     )
     assert lines[0].endswith(heat_cells(row.cells, row.total) + "</tr>")
+
+
+def test_global_part_rows_link_each_leistung_and_hide_small_groups():
+    enough = Distribution(label="Hund <anmelden>", levels=[], threshold=3, service_id=42)
+    enough.by_level.update({0: 1200, 3: 300, 4: 34})
+    few = Distribution(label="Selten", levels=[], threshold=3, service_id=7)
+    few.by_level.update({4: 4})
+    lines = global_part_rows([enough, few]).split("\n")
+    assert len(lines) == 2
+    assert (
+        '<a class="kern-link" href="/auswertungen/leistung/42/">Hund &lt;anmelden&gt;</a>'
+        in lines[0]
+    )
+    assert re.findall(r'reports-number">(.*?)</td>', lines[0]) == ["1.534", "334 (21,8 %)"]
+    assert re.findall(r'reports-number">(.*?)</td>', lines[1]) == ["4", "zu wenige Kommunen"]
