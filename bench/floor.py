@@ -4,9 +4,19 @@ For every URL of a workspace scenario, bench.steps (step "implementation_urls") 
 page shows as a *probe* (kind, Kommune, its Kommunaltyp and member types, the filters). This module
 turns a probe into the statements a hand-written implementation would send, with psycopg and no
 Django, and times them: the page p50 divided by the floor p50 is the overhead of everything else
-(ORM, Python, templates, HTTP, sessions, permission checks).
+(ORM, Python, templates, HTTP).
 
-What each kind fundamentally needs:
+Every measured page is signed in, so each floor starts with the access check (access_statements):
+the session, the user with their roles (one statement, where Django sends two) and, on a Kommune's
+page, the Kommune; then come the choices the page shows besides its data (the workspace filter's
+Fachbereiche, Reifegrade and Themenfelder, the list's saved filters, the gap list's Themenfelder
+and Reifegrade). The page's own statements (captured by bench.steps) are replayed as well, and
+the faster of the two is the floor: for the workspace lists the ORM's statements (ids and counts
+in one statement, then the page's rows by id) are faster than the hand-written ones below, which
+sort whole joined rows. The hand-written data statements alone are timed apart (data_p50_ms):
+the floor of the earlier rounds, kept for comparison.
+
+What each kind's data fundamentally needs:
     list    one page of the Kommune's relevant Leistungen LEFT JOINed with its records (plus
             department, contact, OZG-Leistung, Themenfeld), filtered and sorted; and the counts per
             status over the same filters (they also give the number of pages)
@@ -268,8 +278,71 @@ def _ozg_statements(probe: dict) -> list[tuple[str, dict]]:
     return [(count, dict(params)), (page, params)]
 
 
+# --- The access check and the page's choices ----------------------------------------------------
+
+_SESSION = (
+    "SELECT session_data FROM django_session "
+    "WHERE session_key = %(session_key)s AND expire_date > now()"
+)
+_USER_WITH_ROLES = """
+SELECT u.id, u.is_active, u.is_superuser, r.role, r.municipality_id, r.district_id,
+       r.provider_id, r.department_id, r.topic_id
+FROM accounts_user u
+LEFT JOIN accounts_roleassignment r ON r.user_id = u.id
+WHERE u.id = %(user_id)s
+"""
+_KOMMUNE = (
+    "SELECT id, name, level, municipality_type_id, district_id "
+    "FROM municipalities_municipality WHERE id = %(municipality_id)s"
+)
+_DEPARTMENTS = (
+    "SELECT id, code, name FROM accounts_department "
+    "WHERE municipality_id = %(municipality_id)s ORDER BY code"
+)
+_LEVELS = (
+    "SELECT l.level, l.name, l.ozg_compliant FROM catalogue_maturitylevel l "
+    "JOIN catalogue_maturitymodel m ON m.id = l.model_id WHERE m.is_default ORDER BY l.level"
+)
+_TOPICS = (
+    "SELECT code, name FROM catalogue_topic WHERE retired_in_id IS NULL ORDER BY position, name"
+)
+_SAVED_FILTERS = (
+    "SELECT id, name, query FROM implementation_savedfilter "
+    "WHERE user_id = %(user_id)s AND municipality_id = %(municipality_id)s ORDER BY name"
+)
+# The choices each kind of page shows besides its data (filter forms, saved filters).
+_CHOICES = {
+    "list": (_DEPARTMENTS, _LEVELS, _TOPICS, _SAVED_FILTERS),
+    "board": (_DEPARTMENTS, _LEVELS, _TOPICS),
+    "ozg": (_DEPARTMENTS, _LEVELS, _TOPICS),
+    "gaps": (_TOPICS, _LEVELS),
+}
+
+
+def access_statements(probe: dict) -> list[tuple[str, dict]]:
+    """What the page reads before its data: the session, the user with their roles, the Kommune
+    (on a Kommune's page) and the choices it shows. probe["session_key"] and probe["user_id"]
+    are those of the person who loads the page."""
+    params = {
+        "session_key": probe["session_key"],
+        "user_id": probe["user_id"],
+        "municipality_id": probe.get("municipality_id"),
+    }
+    statements = [_SESSION, _USER_WITH_ROLES]
+    if probe.get("municipality_id") is not None:
+        statements.append(_KOMMUNE)
+    statements.extend(_CHOICES.get(probe["kind"], ()))
+    return [(sql, params) for sql in statements]
+
+
+def run_access(cursor, probe: dict) -> None:
+    for sql, params in access_statements(probe):
+        cursor.execute(sql, params)
+        cursor.fetchall()
+
+
 def run_probe(cursor, probe: dict) -> None:
-    """Send the statements of one probe and read all their rows."""
+    """Send the data statements of one probe and read all their rows."""
     kind = probe["kind"]
     if kind == "list":
         for sql, params in (_counts(probe), _list_page(probe)):
@@ -318,27 +391,58 @@ def _connect(url: str):
     )
 
 
-def measure_floor(url: str, probes: list[dict], *, repeat: int = 5) -> dict:
-    """Time every probe `repeat` times (after one warm-up) on one connection.
+def run_page_sql(cursor, probe: dict) -> None:
+    """Replay the reading statements the page itself sent (bench.steps captured them with their
+    values in place, so nothing is bound here)."""
+    for sql in probe["page_sql"]:
+        cursor.execute(sql)
+        cursor.fetchall()
 
-    Returns {"p50_ms", "p95_ms", "urls": {url: {"floor_ms": median}}} over all timings."""
+
+def measure_floor(url: str, probes: list[dict], *, repeat: int = 5) -> dict:
+    """Time every probe `repeat` times (after one warm-up) on one connection: the hand-written
+    statements (the access check, then the data), and the page's own statements replayed.
+
+    The floor of a round is the faster of the two: both produce what the page shows, and where
+    the ORM's statements beat the hand-written ones, those are not the floor. Also returned: the
+    hand-written data statements alone (data_p50_ms, the floor of the earlier rounds) and the
+    replay (page_sql_p50_ms).
+
+    Returns {"p50_ms", "p95_ms", "data_p50_ms", "page_sql_p50_ms", "urls": {url: {"floor_ms",
+    "data_floor_ms", "page_sql_ms"}}} (medians per URL, percentiles over all rounds)."""
     from bench.load import percentile
 
-    timings: list[float] = []
+    timings: dict[str, list[float]] = {"floor": [], "data": [], "page_sql": []}
     per_url: dict[str, dict] = {}
     with _connect(url) as connection, connection.cursor() as cursor:
         for probe in probes:
-            run_probe(cursor, probe)  # warm-up: plans, caches
-            own = []
+            run_access(cursor, probe)  # warm-up: plans, caches
+            run_probe(cursor, probe)
+            run_page_sql(cursor, probe)
+            own: dict[str, list[float]] = {key: [] for key in timings}
             for _round in range(repeat):
                 started = time.perf_counter()
+                run_access(cursor, probe)
+                checked = time.perf_counter()
                 run_probe(cursor, probe)
-                own.append((time.perf_counter() - started) * 1000)
-            timings.extend(own)
-            per_url[probe["url"]] = {"floor_ms": round(statistics.median(own), 2)}
+                written = time.perf_counter()
+                run_page_sql(cursor, probe)
+                replayed = time.perf_counter()
+                own["floor"].append(min(written - started, replayed - written) * 1000)
+                own["data"].append((written - checked) * 1000)
+                own["page_sql"].append((replayed - written) * 1000)
+            for key, values in own.items():
+                timings[key].extend(values)
+            per_url[probe["url"]] = {
+                "floor_ms": round(statistics.median(own["floor"]), 2),
+                "data_floor_ms": round(statistics.median(own["data"]), 2),
+                "page_sql_ms": round(statistics.median(own["page_sql"]), 2),
+            }
     return {
-        "p50_ms": round(percentile(timings, 0.50), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
+        "p50_ms": round(percentile(timings["floor"], 0.50), 2),
+        "p95_ms": round(percentile(timings["floor"], 0.95), 2),
+        "data_p50_ms": round(percentile(timings["data"], 0.50), 2),
+        "page_sql_p50_ms": round(percentile(timings["page_sql"], 0.50), 2),
         "urls": per_url,
     }
 

@@ -35,6 +35,7 @@ Steps:
 import contextlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +43,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 RESULT_MARKER = "BENCH-RESULT "
+# What psycopg puts before the query of a server-side cursor (QuerySet.iterator() on PostgreSQL).
+_DECLARE_CURSOR = re.compile(
+    r'^\s*DECLARE\s+"[^"]+"\s+(?:NO\s+)?(?:SCROLL\s+)?CURSOR\s+(?:WITH\s+HOLD\s+)?FOR\s+',
+    re.IGNORECASE,
+)
 
 
 class QueryCounter:
@@ -239,6 +245,42 @@ def step_page_queries(
     return {"queries_per_url": result}
 
 
+def replayable(sql: str) -> str | None:
+    """A statement as bench.floor replays it: a reading one (SELECT or WITH), the query of a
+    server-side cursor (QuerySet.iterator() on PostgreSQL is logged as psycopg's DECLARE … FOR
+    <query>) without its DECLARE; None for anything else."""
+    sql = _DECLARE_CURSOR.sub("", sql, count=1)
+    return sql if sql.lstrip()[:6].upper().startswith(("SELECT", "WITH")) else None
+
+
+def _page_statements(urls: list[str], *, username: str) -> dict[str, list[str]]:
+    """The reading SQL statements each page sends, as executed (values in place), after a
+    warm-up request: bench.floor replays them without Django (the page's own SQL is a floor
+    too, and where it is faster than the hand-written one, the lower of the two counts)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"host": "127.0.0.1"})
+    client.force_login(get_user_model().objects.get(username=username))
+    statements: dict[str, list[str]] = {}
+    with _without_static_files():
+        for url in urls:
+            client.get(url).close()
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+                if response.streaming:
+                    for _chunk in response.streaming_content:
+                        pass
+                response.close()
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200.")
+            replayed = (replayable(query["sql"]) for query in captured.captured_queries)
+            statements[url] = [sql for sql in replayed if sql is not None]
+    return statements
+
+
 # The largest Themenfeld of the catalogue: its relevance matrix is the heaviest one.
 LARGEST_TOPIC = "unternehmensfuehrung_entwicklung"
 NRW = "05"
@@ -274,15 +316,21 @@ def step_demo_setup() -> dict:
 
 
 def step_session(*, username: str) -> dict:
-    """A signed-in session (stored in the database, so every server process knows it)."""
+    """A signed-in session (stored in the database, so every server process knows it): its
+    cookie, its key and the user's id."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    user = get_user_model().objects.get(username=username)
     client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    # The key and the user also go into bench.floor's access check.
     return {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={key}",
+        "session_key": key,
+        "user_id": user.pk,
     }
 
 
@@ -484,6 +532,9 @@ def step_implementation_urls(*, measured: list[dict], admin: str, editor: str) -
         queries.update(
             step_page_queries(urls=urls, username=username, warm_up_each=False)["queries_per_url"]
         )
+        page_sql = _page_statements([probe["url"] for probe in probes], username=username)
+        for probe in probes:
+            probe["page_sql"] = page_sql[probe["url"]]
     return {"scenarios": scenarios, "queries_per_url": queries}
 
 
@@ -724,9 +775,11 @@ def step_reports_urls(
     profile: dict[str, dict] = {}
     for name, probes in scenarios.items():
         urls = [probe["url"] for probe in probes]
-        profile.update(
-            step_profile_urls(urls=urls, username=users[REPORT_SCENARIO_USERS[name]])["urls"]
-        )
+        username = users[REPORT_SCENARIO_USERS[name]]
+        profile.update(step_profile_urls(urls=urls, username=username)["urls"])
+        page_sql = _page_statements(urls, username=username)
+        for probe in probes:
+            probe["page_sql"] = page_sql[probe["url"]]
     records = {
         item["municipality_id"]: item["n"]
         for item in Implementation.objects.filter(municipality__in=kommunen)
