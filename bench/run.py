@@ -333,20 +333,29 @@ def _add_floor(config: BenchConfig, figures: dict, url: str, probes: list[dict])
     figures["data_ratio"] = round(page_ms / floor["data_p50_ms"], 2)
     for page_url, values in floor["urls"].items():
         figures["urls"].setdefault(page_url, {}).update(values)
-    name = figures["scenario"]
-    if name not in NO_LOAD_TARGET:
-        figure, limit, label = DASHBOARD_LOAD_TARGET if name in DASHBOARDS else LOAD_TARGET
-        figures["load_target"] = f"{label}, at SCALE=de"
-        figures["meets_load_target"] = figures[figure] < limit
-    if figures["scenario"] in LIST_PAGES:
-        figures["ratio_target"] = f"{RATIO_TARGET[1]}, at SCALE=de"
-        figures["meets_ratio_target"] = figures["ratio"] < RATIO_TARGET[0]
+    judge_scale_targets(figures, scale=config.scale)
     _say(
         config,
         f"    {figures['scenario']} floor p50 {floor['p50_ms']:.1f} ms, "
         f"ratio {figures['ratio']:.2f} (page's SQL replayed {floor['page_sql_p50_ms']:.1f} ms; "
         f"hand-written data alone {floor['data_p50_ms']:.1f} ms, {figures['data_ratio']:.2f})",
     )
+
+
+def judge_scale_targets(figures: dict, *, scale: str) -> None:
+    """Issue 8's targets (8 clients; page/floor for list pages) hold at SCALE=de: a run at
+    another scale names them without a verdict (its data is smaller, its floors too)."""
+    name = figures["scenario"]
+    judged = scale == "de"
+    if name not in NO_LOAD_TARGET:
+        figure, limit, label = DASHBOARD_LOAD_TARGET if name in DASHBOARDS else LOAD_TARGET
+        figures["load_target"] = f"{label}, at SCALE=de"
+        if judged:
+            figures["meets_load_target"] = figures[figure] < limit
+    if name in LIST_PAGES:
+        figures["ratio_target"] = f"{RATIO_TARGET[1]}, at SCALE=de"
+        if judged:
+            figures["meets_ratio_target"] = figures["ratio"] < RATIO_TARGET[0]
 
 
 def _add_profile(figures: dict, profile: dict[str, dict]) -> None:
