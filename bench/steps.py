@@ -101,6 +101,28 @@ def _without_static_files() -> Iterator[None]:
         yield
 
 
+def _page_client(username: str | None = None):
+    """Django's test client for the pages rendered in this process, signed in as `username`."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(headers={"host": "127.0.0.1"})
+    if username:
+        client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def _get(client, url: str) -> None:
+    """GET `url` and read the whole body (a streamed one too); anything but 200 stops the run."""
+    response = client.get(url)
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+    response.close()
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200.")
+
+
 def step_migrate(*, from_models: bool = False) -> dict:
     """Apply the migrations, or (from_models) create the tables straight from the models, which
     is faster and enough for the smoke test; the real bench migrates like a deployment."""
@@ -220,27 +242,18 @@ def step_page_queries(
     collectstatic; the statements a page sends do not depend on how static URLs are spelled.
     """
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     if urls is None:
         urls = step_search_urls()["urls"]
-    client = Client(headers={"host": "127.0.0.1"})
-    if username:
-        from django.contrib.auth import get_user_model
-
-        client.force_login(get_user_model().objects.get(username=username))
+    client = _page_client(username)
     result: dict[str, int] = {}
     with _without_static_files():
         for number, url in enumerate(urls):
             if warm_up_each or number == 0:
-                warm_up = client.get(url)
-                if warm_up.status_code != 200:
-                    raise RuntimeError(f"GET {url} answered {warm_up.status_code}, expected 200.")
+                _get(client, url)
             with CaptureQueriesContext(connection) as captured:
-                response = client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200.")
+                _get(client, url)
             result[url] = len(captured.captured_queries)
     return {"queries_per_url": result}
 
@@ -257,25 +270,16 @@ def _page_statements(urls: list[str], *, username: str) -> dict[str, list[str]]:
     """The reading SQL statements each page sends, as executed (values in place), after a
     warm-up request: bench.floor replays them without Django (the page's own SQL is a floor
     too, and where it is faster than the hand-written one, the lower of the two counts)."""
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(headers={"host": "127.0.0.1"})
-    client.force_login(get_user_model().objects.get(username=username))
+    client = _page_client(username)
     statements: dict[str, list[str]] = {}
     with _without_static_files():
         for url in urls:
-            client.get(url).close()
+            _get(client, url)
             with CaptureQueriesContext(connection) as captured:
-                response = client.get(url)
-                if response.streaming:
-                    for _chunk in response.streaming_content:
-                        pass
-                response.close()
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200.")
+                _get(client, url)
             replayed = (replayable(query["sql"]) for query in captured.captured_queries)
             statements[url] = [sql for sql in replayed if sql is not None]
     return statements
@@ -546,9 +550,7 @@ def step_profile_urls(*, urls: list[str], username: str, repeat: int = 3) -> dic
     Python: ORM, template rendering, middleware, file writing."""
     import statistics
 
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
 
     class Timing:
         def __init__(self) -> None:
@@ -563,20 +565,13 @@ def step_profile_urls(*, urls: list[str], username: str, repeat: int = 3) -> dic
                 self.seconds += time.perf_counter() - started
                 self.count += 1
 
-    client = Client(headers={"host": "127.0.0.1"})
-    client.force_login(get_user_model().objects.get(username=username))
+    client = _page_client(username)
 
     def fetch(url: str) -> tuple[int, float, float]:
         timing = Timing()
         with connection.execute_wrapper(timing):
             started = time.perf_counter()
-            response = client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {url} answered {response.status_code}, expected 200.")
-            if response.streaming:
-                for _chunk in response.streaming_content:
-                    pass
-            response.close()
+            _get(client, url)
             total = time.perf_counter() - started
         return timing.count, total * 1000, timing.seconds * 1000
 
@@ -807,16 +802,11 @@ def _export_memory(urls: list[str], *, username: str) -> list[dict]:
     """Peak Python memory (tracemalloc) of one XLSX export each, body read to the end (into a
     temporary file, so that the body itself is not counted); with the rows of its sheet. Bounded
     when the peak does not grow with the number of rows."""
-    import re
     import tempfile
     import tracemalloc
     import zipfile
 
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-
-    client = Client(headers={"host": "127.0.0.1"})
-    client.force_login(get_user_model().objects.get(username=username))
+    client = _page_client(username)
     result = []
     with _without_static_files():
         client.get(urls[0]).close()  # warm-up: imports, caches
