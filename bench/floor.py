@@ -399,52 +399,85 @@ def run_page_sql(cursor, probe: dict) -> None:
         cursor.fetchall()
 
 
-def measure_floor(url: str, probes: list[dict], *, repeat: int = 5) -> dict:
-    """Time every probe `repeat` times (after one warm-up) on one connection: the hand-written
-    statements (the access check, then the data), and the page's own statements replayed.
+class FloorTimer:
+    """Times the floor of a scenario's probes on one connection, one round at a time, so that the
+    bench can run the rounds between the parts of the page's one-client run: this machine's speed
+    drifts by a quarter within minutes, and the ratio should compare the page and its floor in
+    the same state of it. A round times every probe once: the hand-written statements (the access
+    check, then the data) and the page's own statements replayed.
 
     The floor of a round is the faster of the two: both produce what the page shows, and where
-    the ORM's statements beat the hand-written ones, those are not the floor. Also returned: the
-    hand-written data statements alone (data_p50_ms, the floor of the earlier rounds) and the
-    replay (page_sql_p50_ms).
+    the ORM's statements beat the hand-written ones, those are not the floor. result() also gives
+    the hand-written data statements alone (data_p50_ms, the floor of the earlier rounds) and the
+    replay (page_sql_p50_ms)."""
 
-    Returns {"p50_ms", "p95_ms", "data_p50_ms", "page_sql_p50_ms", "urls": {url: {"floor_ms",
-    "data_floor_ms", "page_sql_ms"}}} (medians per URL, percentiles over all rounds)."""
-    from bench.load import percentile
+    def __init__(self, url: str, probes: list[dict]) -> None:
+        self.url = url
+        self.probes = probes
+        self._own = {probe["url"]: {"floor": [], "data": [], "page_sql": []} for probe in probes}
+        self._connection = None
+        self._cursor = None
 
-    timings: dict[str, list[float]] = {"floor": [], "data": [], "page_sql": []}
-    per_url: dict[str, dict] = {}
-    with _connect(url) as connection, connection.cursor() as cursor:
-        for probe in probes:
-            run_access(cursor, probe)  # warm-up: plans, caches
+    def __enter__(self) -> FloorTimer:
+        self._connection = _connect(self.url)
+        self._cursor = self._connection.cursor()
+        for probe in self.probes:  # warm-up: plans, caches
+            run_access(self._cursor, probe)
+            run_probe(self._cursor, probe)
+            run_page_sql(self._cursor, probe)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._cursor.close()
+        self._connection.close()
+
+    def round(self) -> None:
+        cursor = self._cursor
+        for probe in self.probes:
+            started = time.perf_counter()
+            run_access(cursor, probe)
+            checked = time.perf_counter()
             run_probe(cursor, probe)
+            written = time.perf_counter()
             run_page_sql(cursor, probe)
-            own: dict[str, list[float]] = {key: [] for key in timings}
-            for _round in range(repeat):
-                started = time.perf_counter()
-                run_access(cursor, probe)
-                checked = time.perf_counter()
-                run_probe(cursor, probe)
-                written = time.perf_counter()
-                run_page_sql(cursor, probe)
-                replayed = time.perf_counter()
-                own["floor"].append(min(written - started, replayed - written) * 1000)
-                own["data"].append((written - checked) * 1000)
-                own["page_sql"].append((replayed - written) * 1000)
+            replayed = time.perf_counter()
+            own = self._own[probe["url"]]
+            own["floor"].append(min(written - started, replayed - written) * 1000)
+            own["data"].append((written - checked) * 1000)
+            own["page_sql"].append((replayed - written) * 1000)
+
+    def result(self) -> dict:
+        """{"p50_ms", "p95_ms", "data_p50_ms", "page_sql_p50_ms", "urls": {url: {"floor_ms",
+        "data_floor_ms", "page_sql_ms"}}}: medians per URL, percentiles over all rounds."""
+        from bench.load import percentile
+
+        timings: dict[str, list[float]] = {"floor": [], "data": [], "page_sql": []}
+        per_url = {}
+        for page_url, own in self._own.items():
+            if not own["floor"]:
+                raise RuntimeError(f"No floor round was timed for {page_url}.")
             for key, values in own.items():
                 timings[key].extend(values)
-            per_url[probe["url"]] = {
+            per_url[page_url] = {
                 "floor_ms": round(statistics.median(own["floor"]), 2),
                 "data_floor_ms": round(statistics.median(own["data"]), 2),
                 "page_sql_ms": round(statistics.median(own["page_sql"]), 2),
             }
-    return {
-        "p50_ms": round(percentile(timings["floor"], 0.50), 2),
-        "p95_ms": round(percentile(timings["floor"], 0.95), 2),
-        "data_p50_ms": round(percentile(timings["data"], 0.50), 2),
-        "page_sql_p50_ms": round(percentile(timings["page_sql"], 0.50), 2),
-        "urls": per_url,
-    }
+        return {
+            "p50_ms": round(percentile(timings["floor"], 0.50), 2),
+            "p95_ms": round(percentile(timings["floor"], 0.95), 2),
+            "data_p50_ms": round(percentile(timings["data"], 0.50), 2),
+            "page_sql_p50_ms": round(percentile(timings["page_sql"], 0.50), 2),
+            "urls": per_url,
+        }
+
+
+def measure_floor(url: str, probes: list[dict], *, repeat: int = 5) -> dict:
+    """FloorTimer's result of `repeat` rounds in a row (after its warm-up)."""
+    with FloorTimer(url, probes) as timer:
+        for _round in range(repeat):
+            timer.round()
+        return timer.result()
 
 
 def explain(url: str, probe: dict) -> str:

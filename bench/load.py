@@ -57,9 +57,11 @@ def run_load(
     requests: int,
     max_seconds: float,
     headers: dict[str, str] | None = None,
+    first: int = 0,
 ) -> LoadResult:
     """Send `requests` GETs round-robin over `paths` from `clients` threads, stop after max_seconds.
-    `headers` (e.g. a session cookie) go with every request."""
+    `headers` (e.g. a session cookie) go with every request. `first` is the number of requests a
+    run in parts sent before this part: the round-robin goes on where it stopped."""
     parts = urlsplit(base_url)
     if parts.hostname != "127.0.0.1":
         raise ValueError("The load generator only talks to 127.0.0.1.")
@@ -75,7 +77,7 @@ def run_load(
                 ticket = next(tickets)
             if ticket >= requests:
                 return
-            path = paths[ticket % len(paths)]
+            path = paths[(first + ticket) % len(paths)]
             try:
                 status, latency = _fetch(host, port, path, headers or {})
             except OSError as error:
@@ -96,6 +98,18 @@ def run_load(
         thread.join()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def combine(parts: list[LoadResult]) -> LoadResult:
+    """The parts of one run (run_load with `first`) as one result; its seconds are theirs alone,
+    not what ran between them."""
+    combined = LoadResult(clients=max(part.clients for part in parts))
+    for part in parts:
+        for path, latencies in part.latencies_ms.items():
+            combined.latencies_ms.setdefault(path, []).extend(latencies)
+        combined.errors.extend(part.errors)
+        combined.seconds += part.seconds
+    return combined
 
 
 def summarise(result: LoadResult) -> dict:

@@ -33,12 +33,15 @@ Scenarios (targets from the project's issues):
 
 The floor of a page (bench.floor) is the SQL it fundamentally needs (the access check, the choices
 it shows, its data): the faster of the statements written by hand and the page's own statements,
-both timed with psycopg on the same PostgreSQL database right after the page's one-client run (the
-machine's speed drifts within minutes); ratio = page p50 (one client) / floor p50. data_ratio
+both timed with psycopg on the same PostgreSQL database in rounds between the parts of the page's
+one-client run (the machine's speed drifts within minutes); ratio = page p50 (one client) / floor
+p50. data_ratio
 divides by the hand-written data statements alone (the floor of the earlier rounds).
 """
 
+import contextlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -52,8 +55,8 @@ from pathlib import Path
 
 from bench import BENCH_DIR, REPO_ROOT
 from bench.databases import DEFAULT_POSTGRES_URL, BenchDatabase, DatabaseUnavailable
-from bench.floor import measure_floor
-from bench.load import run_load, summarise
+from bench.floor import FloorTimer
+from bench.load import combine, run_load, summarise
 from bench.machine import cpu_ms, load_average, machine_info
 from bench.server import gunicorn_server
 from bench.steps import RESULT_MARKER
@@ -277,9 +280,11 @@ def _measure_page(
     requests: int | None = None,
     single_requests: int | None = None,
     warmup_requests: int | None = None,
+    floor: FloorTimer | None = None,
 ) -> dict:
     """Warm up, then load the URL mix with `clients` clients (default config.clients), then with
-    one client alone."""
+    one client alone; with a floor, the one-client run goes in config.floor_repeat parts with a
+    round of the floor after each."""
     load_args = {"base_url": base_url, "paths": urls, "headers": headers}
     clients = clients or config.clients
     run_load(
@@ -295,12 +300,23 @@ def _measure_page(
         max_seconds=config.max_seconds,
     )
     # One client alone: the time a request takes without waiting for a free worker.
-    single = run_load(
-        **load_args,
-        clients=1,
-        requests=single_requests or config.single_client_requests,
-        max_seconds=config.max_seconds,
-    )
+    total = single_requests or config.single_client_requests
+    rounds = config.floor_repeat if floor else 1
+    size = math.ceil(total / rounds)
+    parts = []
+    for first in range(0, total, size):
+        parts.append(
+            run_load(
+                **load_args,
+                clients=1,
+                requests=min(size, total - first),
+                first=first,
+                max_seconds=config.max_seconds,
+            )
+        )
+        if floor:
+            floor.round()
+    single = combine(parts)
     figures = summarise(load)
     single_figures = summarise(single)
     figures["single_client"] = {
@@ -319,9 +335,9 @@ def _signed_in(probes: list[dict], session: dict) -> list[dict]:
     ]
 
 
-def _add_floor(config: BenchConfig, figures: dict, url: str, probes: list[dict]) -> None:
-    """Time the scenario's hand-written SQL (bench.floor) and judge issue 8's targets."""
-    floor = measure_floor(url, probes, repeat=config.floor_repeat)
+def _add_floor(config: BenchConfig, figures: dict, floor: dict) -> None:
+    """Add the floor (FloorTimer.result: the scenario's hand-written SQL and the page's own, timed
+    between the parts of its one-client run) and judge issue 8's targets."""
     page_ms = figures["single_client"]["p50_ms"]
     figures["floor_ms"] = floor["p50_ms"]
     figures["floor_p95_ms"] = floor["p95_ms"]
@@ -583,17 +599,24 @@ def _run_engine(
                     f"    {name}: gunicorn ({config.workers} workers), {clients} clients, "
                     f"{requests} requests over {len(urls)} URLs …",
                 )
-                figures = _measure_page(
-                    config,
-                    base_url=base_url,
-                    urls=urls,
-                    headers=headers,
-                    clients=clients,
-                    requests=requests,
-                    single_requests=single_requests,
-                    # Every URL once at least, so both workers have planned every query shape.
-                    warmup_requests=warmup_requests,
-                )
+                # The floor's rounds run between the parts of the page's one-client run: this
+                # machine's speed drifts by a quarter within minutes, and the ratio compares the
+                # two (a floor measured after the page saw another machine, by up to a third).
+                with_floor = engine == "postgresql" and name in probes
+                floor = FloorTimer(database.url, probes[name]) if with_floor else None
+                with floor or contextlib.nullcontext():
+                    figures = _measure_page(
+                        config,
+                        base_url=base_url,
+                        urls=urls,
+                        headers=headers,
+                        clients=clients,
+                        requests=requests,
+                        single_requests=single_requests,
+                        # Every URL once at least, so both workers have planned every query shape.
+                        warmup_requests=warmup_requests,
+                        floor=floor,
+                    )
                 figures["queries"] = max(queries_per_url.values())
                 for url, count in queries_per_url.items():
                     figures["urls"].setdefault(url, {})["queries"] = count
@@ -614,10 +637,8 @@ def _run_engine(
                     f"p50 {figures['single_client']['p50_ms']:.1f} ms, "
                     f"p95 {figures['single_client']['p95_ms']:.1f} ms",
                 )
-                if engine == "postgresql" and name in probes:
-                    # Right after the page's one-client run: this machine's speed drifts by a
-                    # quarter within minutes, and the ratio compares the two.
-                    _add_floor(config, scenarios[f"{name}:{engine}"], database.url, probes[name])
+                if floor:
+                    _add_floor(config, scenarios[f"{name}:{engine}"], floor.result())
         if "reports_heatmap" in pages:
             # After the load runs, alone on the machine as the worker would be.
             _say(config, "    heatmap_export: the background export of every Kommune …")

@@ -12,16 +12,18 @@ afterwards).
 """
 
 import csv
+import http.server
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from bench import REPO_ROOT
 from bench.databases import BenchDatabase
-from bench.load import percentile, run_load
+from bench.load import combine, percentile, run_load
 from bench.report import markdown, write_json, write_markdown
 from bench.run import BenchConfig, failed_scenarios, judge_scale_targets, run_benchmark
 
@@ -148,6 +150,47 @@ def test_bench_load_only_goes_to_localhost():
         run_load(base_url="http://example.org", paths=["/"], clients=1, requests=1, max_seconds=1)
 
 
+class _Answer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        status = 404 if self.path == "/missing" else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_load_run_in_parts_goes_on_round_robin_and_combines():
+    """The one-client run goes in parts with the floor's rounds between them: the parts together
+    send what one run would, URL by URL, and their time is theirs alone."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        args = {
+            "base_url": f"http://127.0.0.1:{server.server_address[1]}",
+            "paths": ["/a", "/b", "/missing"],
+            "clients": 1,
+            "max_seconds": 30,
+        }
+        first = run_load(**args, requests=4)
+        second = run_load(**args, requests=3, first=4)
+    finally:
+        server.shutdown()
+        server.server_close()
+    combined = combine([first, second])
+    # Tickets 0–3 went to a, b, missing, a; tickets 4–6 go on with b, missing, a.
+    assert {path: len(values) for path, values in combined.latencies_ms.items()} == {
+        "/a": 3,
+        "/b": 2,
+        "/missing": 0,
+    }
+    assert combined.errors == ["/missing: HTTP 404"] * 2
+    assert combined.seconds == first.seconds + second.seconds
+    assert combined.clients == 1
+
+
 def test_bench_run_on_tiny_data(tiny_data, tmp_path):
     catalogue, gemeinden = tiny_data
     engine, postgres_url = _engine_and_url()
@@ -168,7 +211,7 @@ def test_bench_run_on_tiny_data(tiny_data, tmp_path):
         workspace_warmup_requests=6,
         report_requests=9,
         report_single_requests=3,
-        floor_repeat=1,
+        floor_repeat=2,  # the one-client run in two parts, a floor round after each
         schema_from_models=True,
         compress_static=False,
         **({"postgres_url": postgres_url} if postgres_url else {}),
