@@ -33,10 +33,10 @@ Scenarios (targets from the project's issues):
 
 The floor of a page (bench.floor) is the SQL it fundamentally needs (the access check, the choices
 it shows, its data): the faster of the statements written by hand and the page's own statements,
-both timed with psycopg on the same PostgreSQL database in rounds between the parts of the page's
-one-client run (the machine's speed drifts within minutes); ratio = page p50 (one client) / floor
-p50. data_ratio
-divides by the hand-written data statements alone (the floor of the earlier rounds).
+both timed with psycopg (unprepared, as the application sends them) on the same PostgreSQL
+database in rounds between the parts of the page's one-client run (the machine's speed drifts
+within minutes); ratio = page p50 (one client) / floor p50. data_ratio divides by the
+hand-written data statements alone (the floor of the earlier rounds).
 """
 
 import contextlib
