@@ -382,11 +382,12 @@ def _connect(url: str):
 
     psycopg prepares a statement on the server once it has run it five times on a connection,
     and PostgreSQL then skips parsing and planning it; Django turns that off (prepare_threshold
-    None, so that PgBouncer's transaction mode works), and so does the application. With it, the
-    floor's statements, most of which run far more than five times here, took a quarter less
-    than the same statements sent by the page (on the Bearbeiter's list 9.4 against 13.2 ms, and
-    12.4 ms through Django's cursor): the ratio measured PostgreSQL's plan cache besides the
-    ORM, Python, templates and HTTP it is meant for."""
+    None, so that PgBouncer's transaction mode works), and so does the application. Prepared,
+    the ten statements of the Bearbeiter's list take 9.4 ms, unprepared 13.2 ms, and 12.4 ms
+    through Django's cursor: a floor with prepared statements would count PostgreSQL's plan
+    cache as the overhead of the ORM, Python, templates and HTTP that the ratio is meant for.
+    (In a bench run only the access statements, the same for every URL of a scenario, ran often
+    enough to be prepared.)"""
     import psycopg
 
     parts = urlsplit(url)
