@@ -483,14 +483,6 @@ class FloorTimer:
         }
 
 
-def measure_floor(url: str, probes: list[dict], *, repeat: int = 5) -> dict:
-    """FloorTimer's result of `repeat` rounds in a row (after its warm-up)."""
-    with FloorTimer(url, probes) as timer:
-        for _round in range(repeat):
-            timer.round()
-        return timer.result()
-
-
 def explain(url: str, probe: dict) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of a probe's main statement, for reports."""
     kind = probe["kind"]

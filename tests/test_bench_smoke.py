@@ -385,16 +385,19 @@ def test_the_floor_replays_the_query_of_a_server_side_cursor():
     assert '"catalogue_topic"' in replayed
 
 
+@pytest.mark.skipif(
+    _engine_and_url()[0] != "postgresql",
+    reason="PostgreSQL only (set DATABASE_URL to a PostgreSQL server): prepared statements live "
+    "on the server; .ci/run runs it.",
+)
 def test_the_floor_sends_its_statements_unprepared_as_the_application_does():
     """The floor's connection prepares nothing on the server, however often it runs a statement:
     the application's connections (Django's default) don't either, and the ratio page/floor must
     not count PostgreSQL's plan cache as Django's overhead."""
     from bench.floor import _connect
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("PostgreSQL only (set DATABASE_URL to a PostgreSQL server)")
-    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))  # the server's own database
+    url = urlsplit(os.environ["DATABASE_URL"])
+    server = urlunsplit(url._replace(path="/postgres"))  # the server's own database
     with _connect(server) as connection, connection.cursor() as cursor:
         for number in range(12):
             cursor.execute("SELECT %(n)s::int + 1", {"n": number})
